@@ -1,0 +1,18 @@
+//! incontext: a transformer that learns functions in context.
+//!
+//! Data flows one way (DESIGN.md): [`tasks`] make prompts → [`model`] turns prompts into
+//! predictive distributions → `train` fits the model on tasks → weights land in `www/models/`
+//! → the wasm surface exposes the model. [`baselines`] and [`eval`] read tasks and the model;
+//! [`predictive`] holds the distributions and the `Predictor` interface they all share.
+
+pub mod baselines;
+pub mod error;
+pub mod eval;
+pub mod model;
+pub mod ops;
+pub mod predictive;
+pub mod tasks;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod train;
+
+pub use error::{Error, Result};

@@ -1,0 +1,331 @@
+//! Predictive distributions and the one interface every predictor implements (baselines, the
+//! exact Bayes posterior, the transformer), so the evaluation harness treats them alike.
+
+use crate::error::Result;
+use crate::tasks::{Context, Prompt};
+use serde::{Deserialize, Serialize};
+
+/// `Φ(z)`, the standard normal CDF (pure-Rust `erf`, identical natively and in wasm).
+pub fn normal_cdf(z: f64) -> f64 {
+    0.5 * (1.0 + libm::erf(z / std::f64::consts::SQRT_2))
+}
+
+/// `log φ(z)`, the standard normal log density.
+pub fn normal_log_pdf(z: f64) -> f64 {
+    -0.5 * z * z - 0.5 * (std::f64::consts::TAU).ln()
+}
+
+/// `log Σ exp(v)`, stable; `-inf` for an empty slice.
+pub fn log_sum_exp(values: &[f64]) -> f64 {
+    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if max == f64::NEG_INFINITY {
+        return max;
+    }
+    max + values.iter().map(|v| (v - max).exp()).sum::<f64>().ln()
+}
+
+/// Inverts a monotone CDF by bisection on `[lo, hi]` to ~1e-12 relative width.
+fn invert_cdf(cdf: impl Fn(f64) -> f64, p: f64, mut lo: f64, mut hi: f64) -> f64 {
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if cdf(mid) < p { lo = mid } else { hi = mid }
+        if hi - lo <= 1e-12 * (1.0 + mid.abs()) {
+            break;
+        }
+    }
+    0.5 * (lo + hi)
+}
+
+/// A mixture of Gaussians `Σ_j w_j N(μ_j, s_j²)`: the exact posterior predictive of a
+/// Bayesian model average over Gaussian-linear components.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GaussianMixture {
+    /// Component weights, non-negative, summing to 1.
+    pub weights: Vec<f64>,
+    /// Component means.
+    pub means: Vec<f64>,
+    /// Component standard deviations (> 0).
+    pub stds: Vec<f64>,
+}
+
+/// A bar distribution (Müller et al., "Transformers Can Do Bayesian Inference", ICLR 2022):
+/// `K` bins with borders `b_0 < … < b_K`; inner bins carry uniform density, the two end bins
+/// are half-normal tails (outward from `b_1` and `b_{K−1}`) whose scale puts half of their
+/// mass within the bin's width, so every real `y` has finite, positive density.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BarDistribution {
+    /// `[K + 1]` increasing borders.
+    pub borders: Vec<f64>,
+    /// `[K]` bin probabilities summing to 1.
+    pub probs: Vec<f64>,
+}
+
+/// Median of `|Z|`, `Z ~ N(0, 1)`: a half-normal of scale `w / HALF_NORMAL_MEDIAN` has half
+/// its mass within `w`.
+const HALF_NORMAL_MEDIAN: f64 = 0.674_489_750_196_081_7;
+
+impl BarDistribution {
+    fn bins(&self) -> usize {
+        self.probs.len()
+    }
+
+    /// Scales of the left and right half-normal tails.
+    fn tail_scales(&self) -> (f64, f64) {
+        let b = &self.borders;
+        let k = self.bins();
+        ((b[1] - b[0]) / HALF_NORMAL_MEDIAN, (b[k] - b[k - 1]) / HALF_NORMAL_MEDIAN)
+    }
+
+    /// Mean of the distribution (the point prediction).
+    pub fn mean(&self) -> f64 {
+        let (b, k) = (&self.borders, self.bins());
+        let (sl, sr) = self.tail_scales();
+        let half_normal_mean = (2.0 / std::f64::consts::PI).sqrt();
+        let inner: f64 = (1..k - 1).map(|i| self.probs[i] * 0.5 * (b[i] + b[i + 1])).sum();
+        inner + self.probs[0] * (b[1] - sl * half_normal_mean) + self.probs[k - 1] * (b[k - 1] + sr * half_normal_mean)
+    }
+
+    /// Variance of the distribution.
+    pub fn variance(&self) -> f64 {
+        let (b, k) = (&self.borders, self.bins());
+        let (sl, sr) = self.tail_scales();
+        let m1 = (2.0 / std::f64::consts::PI).sqrt();
+        // E[y²] per bin: uniform (a² + ab + b²)/3; half-normal at c with scale s: c² ± 2cs·m1 + s².
+        let inner: f64 =
+            (1..k - 1).map(|i| self.probs[i] * (b[i] * b[i] + b[i] * b[i + 1] + b[i + 1] * b[i + 1]) / 3.0).sum();
+        let left = self.probs[0] * (b[1] * b[1] - 2.0 * b[1] * sl * m1 + sl * sl);
+        let right = self.probs[k - 1] * (b[k - 1] * b[k - 1] + 2.0 * b[k - 1] * sr * m1 + sr * sr);
+        (inner + left + right - self.mean().powi(2)).max(0.0)
+    }
+
+    /// `P(Y <= y)`.
+    pub fn cdf(&self, y: f64) -> f64 {
+        let (b, k) = (&self.borders, self.bins());
+        let (sl, sr) = self.tail_scales();
+        if y <= b[1] {
+            // Left tail mass beyond distance t from b_1 is p0·(1 − erf-part).
+            return self.probs[0] * (1.0 - (2.0 * normal_cdf((b[1] - y) / sl) - 1.0));
+        }
+        let mut acc = self.probs[0];
+        for i in 1..k - 1 {
+            if y < b[i + 1] {
+                return acc + self.probs[i] * (y - b[i]) / (b[i + 1] - b[i]);
+            }
+            acc += self.probs[i];
+        }
+        acc + self.probs[k - 1] * (2.0 * normal_cdf((y - b[k - 1]) / sr) - 1.0)
+    }
+
+    /// `log p(y)`.
+    pub fn log_density(&self, y: f64) -> f64 {
+        let (b, k) = (&self.borders, self.bins());
+        let (sl, sr) = self.tail_scales();
+        let half_normal = |t: f64, s: f64, p: f64| p.ln() + std::f64::consts::LN_2 + normal_log_pdf(t / s) - s.ln();
+        if y <= b[1] {
+            return half_normal(b[1] - y, sl, self.probs[0]);
+        }
+        if y >= b[k - 1] {
+            return half_normal(y - b[k - 1], sr, self.probs[k - 1]);
+        }
+        // Bin i holds [b_i, b_{i+1}); partition_point finds the first border > y.
+        let i = b.partition_point(|&v| v <= y) - 1;
+        (self.probs[i] / (b[i + 1] - b[i])).ln()
+    }
+
+    /// The `p`-quantile, `0 < p < 1`.
+    pub fn quantile(&self, p: f64) -> f64 {
+        let (b, k) = (&self.borders, self.bins());
+        let (sl, sr) = self.tail_scales();
+        invert_cdf(|y| self.cdf(y), p, b[1] - 40.0 * sl, b[k - 1] + 40.0 * sr)
+    }
+}
+
+impl GaussianMixture {
+    /// A single Gaussian.
+    pub fn gaussian(mean: f64, std: f64) -> Self {
+        Self { weights: vec![1.0], means: vec![mean], stds: vec![std] }
+    }
+
+    /// Mixture mean `Σ w_j μ_j`.
+    pub fn mean(&self) -> f64 {
+        self.weights.iter().zip(&self.means).map(|(w, m)| w * m).sum()
+    }
+
+    /// Mixture variance `Σ w_j (s_j² + μ_j²) − mean²`.
+    pub fn variance(&self) -> f64 {
+        let second: f64 =
+            self.weights.iter().zip(&self.means).zip(&self.stds).map(|((w, m), s)| w * (s * s + m * m)).sum();
+        (second - self.mean().powi(2)).max(0.0)
+    }
+
+    /// `P(Y <= y)`.
+    pub fn cdf(&self, y: f64) -> f64 {
+        self.weights.iter().zip(&self.means).zip(&self.stds).map(|((w, m), s)| w * normal_cdf((y - m) / s)).sum()
+    }
+
+    /// `log p(y)`, computed in log space.
+    pub fn log_density(&self, y: f64) -> f64 {
+        let terms: Vec<f64> = self
+            .weights
+            .iter()
+            .zip(&self.means)
+            .zip(&self.stds)
+            .filter(|((w, _), _)| **w > 0.0)
+            .map(|((w, m), s)| w.ln() + normal_log_pdf((y - m) / s) - s.ln())
+            .collect();
+        log_sum_exp(&terms)
+    }
+
+    /// The `p`-quantile, `0 < p < 1`, by bisection.
+    pub fn quantile(&self, p: f64) -> f64 {
+        let lo = self.means.iter().zip(&self.stds).map(|(m, s)| m - 40.0 * s).fold(f64::INFINITY, f64::min);
+        let hi = self.means.iter().zip(&self.stds).map(|(m, s)| m + 40.0 * s).fold(f64::NEG_INFINITY, f64::max);
+        invert_cdf(|y| self.cdf(y), p, lo, hi)
+    }
+}
+
+/// A full predictive distribution.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Distribution {
+    Gaussian(GaussianMixture),
+    Bar(BarDistribution),
+}
+
+impl Distribution {
+    /// Mean.
+    pub fn mean(&self) -> f64 {
+        match self {
+            Self::Gaussian(g) => g.mean(),
+            Self::Bar(b) => b.mean(),
+        }
+    }
+    /// Variance.
+    pub fn variance(&self) -> f64 {
+        match self {
+            Self::Gaussian(g) => g.variance(),
+            Self::Bar(b) => b.variance(),
+        }
+    }
+    /// `P(Y <= y)`.
+    pub fn cdf(&self, y: f64) -> f64 {
+        match self {
+            Self::Gaussian(g) => g.cdf(y),
+            Self::Bar(b) => b.cdf(y),
+        }
+    }
+    /// `log p(y)`.
+    pub fn log_density(&self, y: f64) -> f64 {
+        match self {
+            Self::Gaussian(g) => g.log_density(y),
+            Self::Bar(b) => b.log_density(y),
+        }
+    }
+    /// The `p`-quantile.
+    pub fn quantile(&self, p: f64) -> f64 {
+        match self {
+            Self::Gaussian(g) => g.quantile(p),
+            Self::Bar(b) => b.quantile(p),
+        }
+    }
+}
+
+/// One prediction at one query point.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Predictive {
+    /// Point prediction (the distribution's mean where there is one).
+    pub mean: f64,
+    /// The predictive distribution, for predictors that have one.
+    pub distribution: Option<Distribution>,
+    /// Probability of each family of the predictor's mixture given the context, where known.
+    pub family_probs: Option<Vec<f64>>,
+}
+
+impl Predictive {
+    /// A bare point prediction.
+    pub fn point(mean: f64) -> Self {
+        Self { mean, distribution: None, family_probs: None }
+    }
+}
+
+/// Anything that predicts `y` at query inputs from an in-context set of `(x, y)` pairs.
+pub trait Predictor {
+    /// A short, unique label (`least_squares`, `lasso(alpha=0.01)`, `bayes`, `transformer:…`).
+    fn name(&self) -> String;
+
+    /// Predictions at `queries` (`[q, d]` row-major, `d = context.d`) given `context`.
+    /// An empty context must be accepted (baselines then predict 0).
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidInput`] for queries of the wrong length or non-finite values,
+    /// or a context this predictor cannot take (e.g. longer than a model's `max_points`).
+    fn predict(&self, context: &Context, queries: &[f64]) -> Result<Vec<Predictive>>;
+
+    /// For every position `i` of `prompt`, the prediction of `y_i` from the first `i` pairs
+    /// (`[n]` predictions). The transformer overrides this with one causal forward pass.
+    ///
+    /// # Errors
+    /// As [`Predictor::predict`].
+    fn predict_prompt(&self, prompt: &Prompt) -> Result<Vec<Predictive>> {
+        (0..prompt.len())
+            .map(|i| Ok(self.predict(&Context::prefix(prompt, i), prompt.x(i))?.remove(0)))
+            .collect()
+    }
+}
+
+/// Checks a query block against the context's dimension.
+///
+/// # Errors
+/// [`crate::Error::InvalidInput`] if `queries.len()` is not a multiple of `d` or a value is
+/// not finite.
+pub fn validate_queries(d: usize, queries: &[f64]) -> Result<usize> {
+    if d == 0 || queries.len() % d != 0 {
+        return crate::error::invalid(format!("{} query values do not form points of dimension {d}", queries.len()));
+    }
+    crate::error::ensure_finite(queries, "query x")?;
+    Ok(queries.len() / d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bars() -> BarDistribution {
+        BarDistribution { borders: vec![-3.0, -1.0, 0.0, 1.0, 3.0], probs: vec![0.1, 0.4, 0.3, 0.2] }
+    }
+
+    #[test]
+    fn bar_density_integrates_to_one_and_matches_cdf() {
+        let bar = bars();
+        // Trapezoid integration of the density on a wide grid.
+        let (lo, hi, n) = (-40.0, 40.0, 400_000);
+        let h = (hi - lo) / n as f64;
+        let mut total = 0.0;
+        let mut mean = 0.0;
+        for i in 0..n {
+            let y = lo + (i as f64 + 0.5) * h;
+            let p = bar.log_density(y).exp();
+            total += p * h;
+            mean += y * p * h;
+        }
+        assert!((total - 1.0).abs() < 1e-6, "{total}");
+        assert!((mean - bar.mean()).abs() < 1e-4, "{mean} vs {}", bar.mean());
+        assert!((bar.cdf(-1.0) - 0.1).abs() < 1e-12);
+        assert!((bar.cdf(0.5) - 0.65).abs() < 1e-12);
+        assert!((bar.quantile(0.65) - 0.5).abs() < 1e-9);
+        // Half of the right tail's mass lies within its bin width (1 → 3).
+        assert!((bar.cdf(3.0) - (0.8 + 0.1)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn gaussian_mixture_moments_and_quantiles() {
+        let g = GaussianMixture { weights: vec![0.25, 0.75], means: vec![-1.0, 2.0], stds: vec![0.5, 1.0] };
+        assert!((g.mean() - 1.25).abs() < 1e-12);
+        // E[y²] = 0.25(0.25 + 1) + 0.75(1 + 4) = 4.0625
+        assert!((g.variance() - (4.0625 - 1.5625)).abs() < 1e-12);
+        let q = g.quantile(0.3);
+        assert!((g.cdf(q) - 0.3).abs() < 1e-10);
+        let single = GaussianMixture::gaussian(0.0, 1.0);
+        assert!((single.quantile(0.975) - 1.959_963_984_540_054).abs() < 1e-8);
+    }
+}

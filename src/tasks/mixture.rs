@@ -1,0 +1,276 @@
+//! Mixtures of families, observation noise, and prompt sampling.
+
+use super::family::{FamilySpec, SampledFunction, split_top_level};
+use super::rng::SeededRng;
+use crate::error::{Result, ensure_finite, invalid};
+use serde::{Deserialize, Serialize};
+
+/// One family of a mixture and its (unnormalised, non-negative) weight.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MixtureComponent {
+    #[serde(flatten)]
+    pub family: FamilySpec,
+    pub weight: f64,
+}
+
+/// A weighted list of families: each prompt first draws its family by weight. Text form:
+/// `linear(bias):0.5,sinusoid(omega_lo=0.5,omega_hi=2.5):0.5` (weights default to 1 and are
+/// normalised).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Mixture {
+    pub components: Vec<MixtureComponent>,
+}
+
+/// Per-prompt observation noise: `σ ~ U[lo, hi]`, then `y += σ·ε`, `ε ~ N(0, 1)`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NoiseRange {
+    pub lo: f64,
+    pub hi: f64,
+}
+
+impl NoiseRange {
+    /// No observation noise.
+    pub const NONE: Self = Self { lo: 0.0, hi: 0.0 };
+
+    /// # Errors
+    /// [`crate::Error::InvalidInput`] unless `0 <= lo <= hi` and both are finite.
+    pub fn new(lo: f64, hi: f64) -> Result<Self> {
+        if !(lo.is_finite() && hi.is_finite() && 0.0 <= lo && lo <= hi) {
+            return invalid(format!("noise range needs 0 <= lo <= hi (got {lo}, {hi})"));
+        }
+        Ok(Self { lo, hi })
+    }
+}
+
+/// One prompt: `n` input points `xs` (`[n, d]` row-major, coordinates beyond `d_eff` are 0),
+/// their noisy values `ys` (`[n]`), which mixture component generated them, and its function.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Prompt {
+    /// Input dimension (the model's `n_dims`).
+    pub d: usize,
+    /// Active input coordinates (`d_eff <= d`); the rest are zero-padded.
+    pub d_eff: usize,
+    /// `[n, d]` row-major inputs.
+    pub xs: Vec<f64>,
+    /// `[n]` noisy targets.
+    pub ys: Vec<f64>,
+    /// Index of the generating family in the mixture.
+    pub family: usize,
+    /// The prompt's observation noise standard deviation σ.
+    pub noise_std: f64,
+    /// The noiseless function (for drawing the true curve).
+    pub function: SampledFunction,
+}
+
+impl Prompt {
+    /// Number of points.
+    pub fn len(&self) -> usize {
+        self.ys.len()
+    }
+
+    /// Whether the prompt has no points.
+    pub fn is_empty(&self) -> bool {
+        self.ys.is_empty()
+    }
+
+    /// The `i`-th input, `[d]`.
+    pub fn x(&self, i: usize) -> &[f64] {
+        &self.xs[i * self.d..(i + 1) * self.d]
+    }
+}
+
+/// A context of `k` observed pairs and the query inputs to predict at; the unit every
+/// predictor consumes. Built with [`Context::new`], which validates it.
+#[derive(Clone, Copy, Debug)]
+pub struct Context<'a> {
+    /// Input dimension.
+    pub d: usize,
+    /// `[k, d]` row-major inputs.
+    pub xs: &'a [f64],
+    /// `[k]` targets.
+    pub ys: &'a [f64],
+}
+
+impl<'a> Context<'a> {
+    /// # Errors
+    /// [`crate::Error::InvalidInput`] when `d == 0`, `xs.len() != ys.len()·d`, or any value is
+    /// NaN/Inf.
+    pub fn new(d: usize, xs: &'a [f64], ys: &'a [f64]) -> Result<Self> {
+        if d == 0 {
+            return invalid("the input dimension must be at least 1");
+        }
+        if xs.len() != ys.len() * d {
+            return invalid(format!(
+                "context has {} x values for {} y values in dimension {d} (expected {})",
+                xs.len(),
+                ys.len(),
+                ys.len() * d
+            ));
+        }
+        ensure_finite(xs, "context x")?;
+        ensure_finite(ys, "context y")?;
+        Ok(Self { d, xs, ys })
+    }
+
+    /// The first `k` pairs of a prompt (already validated when sampled).
+    pub fn prefix(prompt: &'a Prompt, k: usize) -> Self {
+        Self { d: prompt.d, xs: &prompt.xs[..k * prompt.d], ys: &prompt.ys[..k] }
+    }
+
+    /// Number of observed pairs `k`.
+    pub fn len(&self) -> usize {
+        self.ys.len()
+    }
+
+    /// Whether the context is empty.
+    pub fn is_empty(&self) -> bool {
+        self.ys.is_empty()
+    }
+
+    /// The `i`-th input, `[d]`.
+    pub fn x(&self, i: usize) -> &[f64] {
+        &self.xs[i * self.d..(i + 1) * self.d]
+    }
+}
+
+impl Mixture {
+    /// # Errors
+    /// [`crate::Error::InvalidInput`] for an empty list, a negative or non-finite weight, or
+    /// weights summing to zero.
+    pub fn new(components: Vec<MixtureComponent>) -> Result<Self> {
+        if components.is_empty() {
+            return invalid("a mixture needs at least one family");
+        }
+        for c in &components {
+            if !(c.weight.is_finite() && c.weight >= 0.0) {
+                return invalid(format!("weight of {} must be finite and >= 0 (got {})", c.family, c.weight));
+            }
+        }
+        if components.iter().map(|c| c.weight).sum::<f64>() <= 0.0 {
+            return invalid("mixture weights sum to zero");
+        }
+        Ok(Self { components })
+    }
+
+    /// A mixture of one family.
+    pub fn single(family: FamilySpec) -> Self {
+        Self { components: vec![MixtureComponent { family, weight: 1.0 }] }
+    }
+
+    /// Parses the text form (see the type's docs).
+    ///
+    /// # Errors
+    /// As [`FamilySpec::parse`] and [`Mixture::new`]; a weight that is not a number.
+    pub fn parse(text: &str) -> Result<Self> {
+        let mut components = Vec::new();
+        for item in split_top_level(text, ',')? {
+            // A weight follows the last ':' that is outside parentheses.
+            let parts = split_top_level(&item, ':')?;
+            let (family, weight) = match parts.as_slice() {
+                [family] => (family.as_str(), 1.0),
+                [family, weight] => (
+                    family.as_str(),
+                    weight.parse::<f64>().map_err(|_| {
+                        crate::Error::InvalidInput(format!("weight '{weight}' of '{family}' is not a number"))
+                    })?,
+                ),
+                _ => return invalid(format!("mixture item '{item}' has more than one ':'")),
+            };
+            if family.is_empty() {
+                return invalid(format!("empty family name in mixture '{text}'"));
+            }
+            components.push(MixtureComponent { family: FamilySpec::parse(family)?, weight });
+        }
+        Self::new(components)
+    }
+
+    /// Normalised weights, summing to 1.
+    pub fn probabilities(&self) -> Vec<f64> {
+        let total: f64 = self.components.iter().map(|c| c.weight).sum();
+        self.components.iter().map(|c| c.weight / total).collect()
+    }
+
+    /// Family names in order (the family head's labels).
+    pub fn family_names(&self) -> Vec<String> {
+        self.components.iter().map(|c| c.family.name().to_string()).collect()
+    }
+
+    /// Validates every family against `d_eff`.
+    ///
+    /// # Errors
+    /// As [`FamilySpec::validate`].
+    pub fn validate(&self, d_eff: usize) -> Result<()> {
+        self.components.iter().try_for_each(|c| c.family.validate(d_eff))
+    }
+
+    /// Draws a family index by weight.
+    pub fn sample_family(&self, rng: &mut SeededRng) -> usize {
+        let u = rng.uniform();
+        let mut acc = 0.0;
+        let probs = self.probabilities();
+        for (i, p) in probs.iter().enumerate() {
+            acc += p;
+            if u < acc {
+                return i;
+            }
+        }
+        probs.iter().rposition(|p| *p > 0.0).unwrap_or(0)
+    }
+
+    /// Samples one prompt of `n_points` pairs in dimension `d` with `d_eff` active coordinates.
+    /// Draw order: family, function, σ, then per point `x` (d_eff normals) and `ε`.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidInput`] when `d_eff` is 0 or exceeds `d`, or a family's
+    /// parameters do not fit `d_eff`.
+    pub fn sample_prompt(
+        &self,
+        d: usize,
+        d_eff: usize,
+        n_points: usize,
+        noise: NoiseRange,
+        rng: &mut SeededRng,
+    ) -> Result<Prompt> {
+        if d_eff == 0 || d_eff > d {
+            return invalid(format!("need 1 <= d_eff <= d (d_eff = {d_eff}, d = {d})"));
+        }
+        self.validate(d_eff)?;
+        let family = self.sample_family(rng);
+        let function = self.components[family].family.sample(d_eff, rng)?;
+        let noise_std = rng.uniform_in(noise.lo, noise.hi);
+        let mut xs = vec![0.0; n_points * d];
+        let mut ys = Vec::with_capacity(n_points);
+        for i in 0..n_points {
+            let x = &mut xs[i * d..(i + 1) * d];
+            rng.fill_normal(&mut x[..d_eff]);
+            let eps = rng.normal();
+            ys.push(function.eval(x) + noise_std * eps);
+        }
+        Ok(Prompt { d, d_eff, xs, ys, family, noise_std, function })
+    }
+
+    /// Samples `count` prompts, prompt `i` from the stream `SeededRng::new(seed).derive(i)`, so
+    /// any prompt can be regenerated alone and the set does not depend on evaluation order.
+    ///
+    /// # Errors
+    /// As [`Mixture::sample_prompt`].
+    pub fn sample_prompts(
+        &self,
+        seed: u64,
+        count: usize,
+        d: usize,
+        d_eff: usize,
+        n_points: usize,
+        noise: NoiseRange,
+    ) -> Result<Vec<Prompt>> {
+        let root = SeededRng::new(seed);
+        (0..count).map(|i| self.sample_prompt(d, d_eff, n_points, noise, &mut root.derive(i as u64))).collect()
+    }
+}
+
+impl std::fmt::Display for Mixture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let items: Vec<String> = self.components.iter().map(|c| format!("{}:{}", c.family, c.weight)).collect();
+        write!(f, "{}", items.join(","))
+    }
+}

@@ -1,0 +1,12 @@
+//! Function families, mixtures and seeded prompt sampling (SPEC.md, "Inputs and families").
+//!
+//! Mirrors the `Task` interface of Garg et al.'s reference code: a family samples a function,
+//! the function evaluates inputs; a [`Mixture`] samples [`Prompt`]s.
+
+mod family;
+mod mixture;
+mod rng;
+
+pub use family::{FamilySpec, RELU_HIDDEN_DEFAULT, SampledFunction};
+pub use mixture::{Context, Mixture, MixtureComponent, NoiseRange, Prompt};
+pub use rng::{RngState, SeededRng};
