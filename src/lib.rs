@@ -12,6 +12,7 @@ pub mod model;
 pub mod ops;
 pub mod predictive;
 pub mod tasks;
+pub mod wasm;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod train;
 

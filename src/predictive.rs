@@ -64,6 +64,27 @@ pub struct BarDistribution {
 /// its mass within `w`.
 const HALF_NORMAL_MEDIAN: f64 = 0.674_489_750_196_081_7;
 
+/// The bin holding `y` and the log of the within-bin density shape, so that a bar
+/// distribution's `log p(y) = log probs[bin] + log_shape` (`borders` is `[K + 1]`, `K >= 3`).
+/// Inner bins: `log_shape = −log(width)`; end bins: the half-normal tail's log density.
+/// The bar-distribution loss uses this to turn bin log-probabilities into a density NLL.
+pub fn bar_bin_log_shape(borders: &[f64], y: f64) -> (usize, f64) {
+    let k = borders.len() - 1;
+    let half_normal = |t: f64, width: f64| {
+        let s = width / HALF_NORMAL_MEDIAN;
+        std::f64::consts::LN_2 + normal_log_pdf(t / s) - s.ln()
+    };
+    if y <= borders[1] {
+        return (0, half_normal(borders[1] - y, borders[1] - borders[0]));
+    }
+    if y >= borders[k - 1] {
+        return (k - 1, half_normal(y - borders[k - 1], borders[k] - borders[k - 1]));
+    }
+    // Bin i holds [b_i, b_{i+1}); partition_point finds the first border > y.
+    let i = borders.partition_point(|&v| v <= y) - 1;
+    (i, -(borders[i + 1] - borders[i]).ln())
+}
+
 impl BarDistribution {
     fn bins(&self) -> usize {
         self.probs.len()
@@ -118,18 +139,8 @@ impl BarDistribution {
 
     /// `log p(y)`.
     pub fn log_density(&self, y: f64) -> f64 {
-        let (b, k) = (&self.borders, self.bins());
-        let (sl, sr) = self.tail_scales();
-        let half_normal = |t: f64, s: f64, p: f64| p.ln() + std::f64::consts::LN_2 + normal_log_pdf(t / s) - s.ln();
-        if y <= b[1] {
-            return half_normal(b[1] - y, sl, self.probs[0]);
-        }
-        if y >= b[k - 1] {
-            return half_normal(y - b[k - 1], sr, self.probs[k - 1]);
-        }
-        // Bin i holds [b_i, b_{i+1}); partition_point finds the first border > y.
-        let i = b.partition_point(|&v| v <= y) - 1;
-        (self.probs[i] / (b[i + 1] - b[i])).ln()
+        let (bin, log_shape) = bar_bin_log_shape(&self.borders, y);
+        self.probs[bin].ln() + log_shape
     }
 
     /// The `p`-quantile, `0 < p < 1`.

@@ -1,1 +1,20 @@
-//! (being written)
+//! The in-context transformer (SPEC.md, "Model"): configuration, the GPT-2 backbone with
+//! bar-distribution and family heads, losses, weight files, and the cached inference session.
+
+mod batch;
+mod borders;
+mod config;
+mod loss;
+mod predictor;
+mod session;
+mod transformer;
+mod weights;
+
+pub use batch::prompts_to_tensors;
+pub use borders::bar_borders;
+pub use config::ModelConfig;
+pub use loss::{bar_nll, family_cross_entropy};
+pub use predictor::TransformerPredictor;
+pub use session::InferenceSession;
+pub use transformer::{HeadOutputs, IclTransformer};
+pub use weights::{META_KEY, ModelMeta, load_model, read_meta, serialize_model};

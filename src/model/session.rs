@@ -1,0 +1,96 @@
+//! Inference session: the context prefix runs once with cached keys/values, then any number of
+//! query points are evaluated in one batched pass (DESIGN.md, "Inference session"), so a curve
+//! of `Q` points costs `O(n + Q)` tokens instead of `O(n·Q)`.
+
+use super::transformer::{CachedKeysValues, HeadOutputs, IclTransformer};
+use crate::error::{Result, invalid};
+use crate::predictive::{BarDistribution, Distribution, Predictive, validate_queries};
+use crate::tasks::Context;
+use candle_core::{D, Device, Tensor};
+
+/// A context run through the model once, ready to answer queries.
+pub struct InferenceSession<'a> {
+    model: &'a IclTransformer,
+    /// Per block, the prefix's keys and values (`[1, H, 2k, hd]`); `None` for an empty context.
+    cache: Option<Vec<CachedKeysValues>>,
+    /// Number of context pairs `k`; queries sit at token position `2k`.
+    k: usize,
+    /// Dimension of the context's inputs (`<= n_dims`; padded with zeros).
+    d: usize,
+}
+
+impl<'a> InferenceSession<'a> {
+    /// Runs the context's `2k` tokens through the model and caches their keys and values.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidInput`] when `context.d > n_dims` or `k >= max_points` (the
+    /// query needs a position too).
+    pub fn new(model: &'a IclTransformer, context: &Context) -> Result<Self> {
+        let cfg = model.config();
+        let (k, d) = (context.len(), context.d);
+        if d > cfg.n_dims {
+            return invalid(format!("context has dimension {d}, the model takes at most {}", cfg.n_dims));
+        }
+        if k >= cfg.max_points {
+            return invalid(format!(
+                "{k} context points: this model takes at most {} (max_points {} includes the query)",
+                cfg.max_points - 1,
+                cfg.max_points
+            ));
+        }
+        let cache = if k == 0 {
+            None
+        } else {
+            let xs = f32_tensor(context.xs, (1, k, d))?; // [1, k, d]
+            let ys = f32_tensor(context.ys, (1, k))?; // [1, k]
+            let tokens = model.tokens(&xs, &ys)?; // [1, 2k, n_dims]
+            Some(model.run_blocks(model.embed(&tokens)?, None)?.1)
+        };
+        Ok(Self { model, cache, k, d })
+    }
+
+    /// Predictive distributions at `queries` (`[q, d]` row-major), each from the context and
+    /// the query alone; equal to the full forward pass with the query appended (to ~1e-6).
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidInput`] for a query block that is not `[q, d]` or holds NaN/Inf.
+    pub fn predict(&self, queries: &[f64]) -> Result<Vec<Predictive>> {
+        let q = validate_queries(self.d, queries)?;
+        if q == 0 {
+            return Ok(Vec::new());
+        }
+        let dm = self.model.config().n_dims;
+        let tokens = f32_tensor(queries, (1, q, self.d))?.pad_with_zeros(D::Minus1, 0, dm - self.d)?; // [1, q, dm]
+        let h = self.model.embed_queries(&tokens, 2 * self.k)?; // [1, q, E]
+        let (h, _) = self.model.run_blocks(h, self.cache.as_deref())?; // [1, q, E]
+        let heads = self.model.heads(&h.squeeze(0)?)?; // [q, K], [q, F]
+        predictives(&heads, self.model.borders())
+    }
+}
+
+fn f32_tensor(values: &[f64], shape: impl Into<candle_core::Shape>) -> Result<Tensor> {
+    let data: Vec<f32> = values.iter().map(|&v| v as f32).collect();
+    Ok(Tensor::from_vec(data, shape, &Device::Cpu)?)
+}
+
+/// Head outputs `[m, K]`, `[m, F]` → `m` predictives with bar distributions and family
+/// probabilities (softmax in f32, then f64).
+pub(crate) fn predictives(heads: &HeadOutputs, borders: &[f64]) -> Result<Vec<Predictive>> {
+    let bar = candle_nn::ops::softmax_last_dim(&heads.bar_logits)?.to_vec2::<f32>()?; // [m, K]
+    let fam = candle_nn::ops::softmax_last_dim(&heads.family_logits)?.to_vec2::<f32>()?; // [m, F]
+    Ok(bar
+        .into_iter()
+        .zip(fam)
+        .map(|(probs, family)| {
+            let dist = BarDistribution {
+                borders: borders.to_vec(),
+                probs: probs.into_iter().map(f64::from).collect(),
+            };
+            Predictive {
+                mean: dist.mean(),
+                distribution: Some(Distribution::Bar(dist)),
+                family_probs: Some(family.into_iter().map(f64::from).collect()),
+            }
+        })
+        .collect())
+}

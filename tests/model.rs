@@ -1,0 +1,192 @@
+//! Model tests: the cached inference session against the full forward pass, gradients reaching
+//! every parameter, the bar-distribution loss against the closed-form density, borders, and
+//! weight files (round trip and every kind of malformed file).
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::{VarBuilder, VarMap};
+use incontext::Error;
+use incontext::model::{
+    IclTransformer, ModelConfig, ModelMeta, TransformerPredictor, bar_borders, bar_nll, family_cross_entropy,
+    load_model, prompts_to_tensors, serialize_model,
+};
+use incontext::predictive::{BarDistribution, Predictor};
+use incontext::tasks::{Context, Mixture, NoiseRange};
+
+fn tiny_config() -> ModelConfig {
+    ModelConfig {
+        n_dims: 2,
+        max_points: 8,
+        n_embd: 16,
+        n_layer: 2,
+        n_head: 2,
+        bins: 8,
+        families: vec!["linear".into(), "sinusoid".into()],
+    }
+}
+
+fn mixture() -> Mixture {
+    Mixture::parse("linear(bias),sinusoid").unwrap()
+}
+
+fn noise() -> NoiseRange {
+    NoiseRange::new(0.01, 0.2).unwrap()
+}
+
+fn fresh_model() -> (IclTransformer, VarMap, ModelMeta) {
+    let cfg = tiny_config();
+    let borders = bar_borders(&mixture(), noise(), cfg.n_dims, cfg.bins, 5).unwrap();
+    let varmap = VarMap::new();
+    let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+    let model = IclTransformer::new(cfg.clone(), borders.clone(), vb).unwrap();
+    let meta = ModelMeta {
+        config: cfg,
+        borders,
+        mixture: mixture(),
+        noise: noise(),
+        training_steps: 0,
+        seed: 5,
+        preset: "test".into(),
+    };
+    (model, varmap, meta)
+}
+
+#[test]
+fn session_equals_full_forward_for_every_query_and_context_size() {
+    let (model, varmap, meta) = fresh_model();
+    let predictor = TransformerPredictor::new(model, meta, "tiny");
+    let prompt = mixture().sample_prompts(11, 1, 2, 2, 8, noise()).unwrap().remove(0);
+    // Full causal forward: prediction at position i uses pairs 0..i.
+    let full = predictor.predict_prompt(&prompt).unwrap();
+    for k in 0..prompt.len() {
+        let ctx = Context::prefix(&prompt, k);
+        // Query the true next x together with two other points: batching must not mix queries.
+        let mut queries = prompt.x(k).to_vec();
+        queries.extend([0.3, -1.2, 2.0, 0.5]);
+        let cached = predictor.predict(&ctx, &queries).unwrap();
+        assert_eq!(cached.len(), 3);
+        assert!((cached[0].mean - full[k].mean).abs() < 1e-5, "k={k}: {} vs {}", cached[0].mean, full[k].mean);
+        let (a, b) = (cached[0].family_probs.as_ref().unwrap(), full[k].family_probs.as_ref().unwrap());
+        for (pa, pb) in a.iter().zip(b) {
+            assert!((pa - pb).abs() < 1e-5);
+        }
+    }
+    drop(varmap);
+}
+
+#[test]
+fn every_parameter_receives_a_nonzero_gradient() {
+    let (model, varmap, _) = fresh_model();
+    let prompts = mixture().sample_prompts(3, 4, 2, 2, 8, noise()).unwrap();
+    let (xs, ys, fam) = prompts_to_tensors(&prompts, &Device::Cpu).unwrap();
+    let out = model.forward(&xs, &ys).unwrap();
+    let loss = (bar_nll(&out.bar_logits, &ys, model.borders()).unwrap()
+        + family_cross_entropy(&out.family_logits, &fam).unwrap())
+    .unwrap();
+    let grads = loss.backward().unwrap();
+    let data = varmap.data().lock().unwrap();
+    assert_eq!(data.len(), 3 + 12 * 2 + 2 + 2 + 2, "parameter count");
+    for (name, var) in data.iter() {
+        let g = grads.get(var.as_tensor()).unwrap_or_else(|| panic!("{name} received no gradient"));
+        let norm = g.sqr().unwrap().sum_all().unwrap().to_scalar::<f32>().unwrap();
+        assert!(norm > 0.0 && norm.is_finite(), "{name}: gradient norm² {norm}");
+    }
+}
+
+#[test]
+fn bar_nll_equals_the_closed_form_density() {
+    let borders = vec![-3.0, -1.0, 0.0, 1.0, 3.0];
+    let logits = [0.2f32, 1.0, -0.5, 0.3];
+    let z: f64 = logits.iter().map(|&l| f64::from(l).exp()).sum();
+    let probs: Vec<f64> = logits.iter().map(|&l| f64::from(l).exp() / z).collect();
+    let dist = BarDistribution { borders: borders.clone(), probs };
+    let ys = [-2.5f32, -0.5, 0.25, 1.7, 9.0, -1.0];
+    let expected: f64 = -ys.iter().map(|&y| dist.log_density(f64::from(y))).sum::<f64>() / ys.len() as f64;
+    let logit_t = Tensor::new(&logits, &Device::Cpu).unwrap().reshape((1, 1, 4)).unwrap().repeat((1, 6, 1)).unwrap();
+    let ys_t = Tensor::new(&ys, &Device::Cpu).unwrap().reshape((1, 6)).unwrap();
+    let got = bar_nll(&logit_t, &ys_t, &borders).unwrap().to_scalar::<f32>().unwrap();
+    assert!((f64::from(got) - expected).abs() < 1e-5, "{got} vs {expected}");
+}
+
+#[test]
+fn borders_split_fresh_prior_samples_evenly() {
+    let bins = 10;
+    let borders = bar_borders(&mixture(), noise(), 1, bins, 1).unwrap();
+    let fresh = mixture().sample_prompts(99, 2000, 1, 1, 10, noise()).unwrap();
+    let mut counts = vec![0usize; bins];
+    let ys: Vec<f64> = fresh.iter().flat_map(|p| p.ys.clone()).collect();
+    for &y in &ys {
+        counts[incontext::predictive::bar_bin_log_shape(&borders, y).0] += 1;
+    }
+    for c in counts {
+        let frac = c as f64 / ys.len() as f64;
+        assert!((frac - 0.1).abs() < 0.01, "bin fraction {frac}");
+    }
+}
+
+fn expect_weights_error(bytes: &[u8], needle: &str) {
+    match load_model(bytes) {
+        Err(Error::InvalidWeights(msg)) => assert!(msg.contains(needle), "message '{msg}' lacks '{needle}'"),
+        Err(other) => panic!("wrong error kind: {other}"),
+        Ok(_) => panic!("malformed file accepted (expected '{needle}')"),
+    }
+}
+
+#[test]
+fn weights_round_trip_and_malformed_files_give_one_clear_error() {
+    let (model, varmap, meta) = fresh_model();
+    let bytes = serialize_model(&varmap, &meta, DType::F32).unwrap();
+    let (loaded, loaded_meta) = load_model(&bytes).unwrap();
+    assert_eq!(loaded_meta, meta);
+    let prompts = mixture().sample_prompts(4, 2, 2, 2, 8, noise()).unwrap();
+    let (xs, ys, _) = prompts_to_tensors(&prompts, &Device::Cpu).unwrap();
+    let a = model.forward(&xs, &ys).unwrap().bar_logits.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    let b = loaded.forward(&xs, &ys).unwrap().bar_logits.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    assert_eq!(a, b, "round trip changed the outputs");
+
+    // f16 storage loads and stays close.
+    let half = serialize_model(&varmap, &meta, DType::F16).unwrap();
+    assert!(half.len() < bytes.len() * 6 / 10);
+    let c = load_model(&half).unwrap().0.forward(&xs, &ys).unwrap().bar_logits.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    assert!(a.iter().zip(&c).all(|(x, y)| (x - y).abs() < 2e-2));
+
+    expect_weights_error(&bytes[..bytes.len() / 2], "safetensors");
+    expect_weights_error(b"not a weight file", "safetensors");
+
+    let data = varmap.data().lock().unwrap();
+    let mut tensors: std::collections::BTreeMap<String, Tensor> =
+        data.iter().map(|(k, v)| (k.clone(), v.as_tensor().clone())).collect();
+    drop(data);
+    let write = |t: &std::collections::BTreeMap<String, Tensor>, meta_json: Option<String>| {
+        let metadata = meta_json.map(|m| std::collections::HashMap::from([("incontext".to_string(), m)]));
+        safetensors::serialize(t.iter().map(|(k, v)| (k.as_str(), v)), metadata).unwrap()
+    };
+    let meta_json = serde_json::to_string(&meta).unwrap();
+    expect_weights_error(&write(&tensors, None), "no 'incontext' metadata");
+    expect_weights_error(&write(&tensors, Some("{\"config\": 3}".into())), "malformed");
+
+    let good = tensors["ln_f.weight"].clone();
+    tensors.insert("ln_f.weight".into(), Tensor::zeros(17, DType::F32, &Device::Cpu).unwrap());
+    expect_weights_error(&write(&tensors, Some(meta_json.clone())), "'ln_f.weight' has shape [17]");
+    tensors.insert("ln_f.weight".into(), Tensor::zeros(16, DType::U32, &Device::Cpu).unwrap());
+    expect_weights_error(&write(&tensors, Some(meta_json.clone())), "'ln_f.weight' has dtype");
+    tensors.remove("ln_f.weight");
+    expect_weights_error(&write(&tensors, Some(meta_json.clone())), "'ln_f.weight' is missing");
+    tensors.insert("ln_f.weight".into(), good);
+    tensors.insert("stray".into(), Tensor::zeros(2, DType::F32, &Device::Cpu).unwrap());
+    expect_weights_error(&write(&tensors, Some(meta_json)), "unexpected tensor 'stray'");
+}
+
+#[test]
+fn bad_queries_and_oversized_contexts_are_errors() {
+    let (model, _varmap, meta) = fresh_model();
+    let predictor = TransformerPredictor::new(model, meta, "tiny");
+    let xs = vec![0.0; 16];
+    let ys = vec![0.0; 8];
+    let full = Context::new(2, &xs, &ys).unwrap();
+    assert!(matches!(predictor.predict(&full, &[0.0, 0.0]), Err(Error::InvalidInput(_))), "8 points leave no room for the query");
+    let ctx = Context::new(2, &xs[..4], &ys[..2]).unwrap();
+    assert!(matches!(predictor.predict(&ctx, &[0.0, 0.0, 1.0]), Err(Error::InvalidInput(_))));
+    assert!(matches!(predictor.predict(&ctx, &[f64::NAN, 0.0]), Err(Error::InvalidInput(_))));
+    let wide = Context::new(3, &[0.0; 3], &[0.0]).unwrap();
+    assert!(matches!(predictor.predict(&wide, &[0.0; 3]), Err(Error::InvalidInput(_))));
+}
