@@ -1,0 +1,71 @@
+//! Splitting row-wise work into blocks: scoped threads natively, the calling thread on wasm32.
+
+/// Fewest elements worth a thread of their own (a spawn costs ~10–20 µs; a pass over this many
+/// f32 takes ~10 µs or more).
+const MIN_ELEMS_PER_THREAD: usize = 32 * 1024;
+
+/// Number of threads to use for `elems` elements of work (`RAYON_NUM_THREADS`, as candle's own
+/// CPU kernels, else all cores).
+#[cfg(not(target_arch = "wasm32"))]
+fn threads_for(elems: usize) -> usize {
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    let max = *THREADS.get_or_init(candle_core::utils::get_num_threads);
+    (elems / MIN_ELEMS_PER_THREAD).clamp(1, max.max(1))
+}
+
+/// Splits `out` — rows of `row_len` elements, the last one possibly shorter — into one contiguous block of rows per
+/// thread and calls `f(first_row, block)` on each block; returns the results in row order.
+///
+/// `f` sees disjoint output blocks, so the result does not depend on the number of threads
+/// unless `f` returns per-block partial sums (which the caller then adds in block order).
+pub(super) fn for_row_blocks<T, R, F>(out: &mut [T], row_len: usize, f: F) -> Vec<R>
+where
+    T: Send,
+    R: Send,
+    F: Fn(usize, &mut [T]) -> R + Sync,
+{
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let rows = if row_len == 0 { 0 } else { out.len().div_ceil(row_len) };
+        let threads = threads_for(out.len()).min(rows.max(1));
+        if threads > 1 {
+            let rows_per_block = rows.div_ceil(threads);
+            let f = &f;
+            return std::thread::scope(|scope| {
+                let mut blocks = out.chunks_mut(rows_per_block * row_len).enumerate();
+                // The calling thread takes the first block itself.
+                let (_, first) = blocks.next().expect("threads > 1 implies rows > 1");
+                let handles: Vec<_> = blocks
+                    .map(|(b, block)| scope.spawn(move || f(b * rows_per_block, block)))
+                    .collect();
+                let mut results = vec![f(0, first)];
+                results.extend(handles.into_iter().map(|h| h.join().expect("op worker panicked")));
+                results
+            });
+        }
+    }
+    vec![f(0, out)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every row is visited exactly once with its own index, whatever the block split.
+    #[test]
+    fn blocks_cover_every_row_once_in_order() {
+        for (rows, row_len) in [(1usize, 5usize), (3, 4), (10_000, 16), (9_999, 7)] {
+            let mut out = vec![0u64; rows * row_len];
+            let partial: Vec<u64> = for_row_blocks(&mut out, row_len, |first, block| {
+                for (r, row) in block.chunks_mut(row_len).enumerate() {
+                    row.iter_mut().for_each(|v| *v += (first + r) as u64);
+                }
+                (block.len() / row_len) as u64
+            });
+            assert_eq!(partial.iter().sum::<u64>(), rows as u64);
+            for (r, row) in out.chunks(row_len).enumerate() {
+                assert!(row.iter().all(|&v| v == r as u64), "row {r}");
+            }
+        }
+    }
+}
