@@ -1,6 +1,37 @@
 //! The `incontext` command line: train | eval | predict | bench | serve.
+//!
+//! Each subcommand is one variant of [`Command`] holding its clap `Args` struct, parsed and
+//! dispatched by its own module under `src/cli/`; the work itself lives in the library.
 
-fn main() {
-    eprintln!("incontext: no subcommands yet");
-    std::process::exit(2);
+mod cli;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// In-context learning of function families: evaluate predictors, train and run the model.
+#[derive(Parser, Debug)]
+#[command(name = "incontext", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Evaluate predictors (baselines, Bayes, a trained model) on seeded prompts: NSE(k) with
+    /// bootstrap intervals, NLL, coverage, PIT; prints a table, writes report.json and SVGs.
+    Eval(cli::eval::EvalArgs),
+}
+
+fn main() -> ExitCode {
+    let result = match Cli::parse().command {
+        Command::Eval(args) => cli::eval::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("incontext: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

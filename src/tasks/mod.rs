@@ -8,5 +8,6 @@ mod mixture;
 mod rng;
 
 pub use family::{FamilySpec, RELU_HIDDEN_DEFAULT, SampledFunction};
+pub(crate) use family::split_top_level;
 pub use mixture::{Context, Mixture, MixtureComponent, NoiseRange, Prompt};
 pub use rng::{RngState, SeededRng};
