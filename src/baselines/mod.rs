@@ -1,1 +1,179 @@
-//! (being written)
+//! Baselines (SPEC.md, "Baselines"; Garg et al. 2022, §3 and their reference code): least
+//! squares, ridge, Lasso, k-nearest neighbours, averaging, the constant zero, and the exact
+//! Bayes posterior predictive of a pretraining [`Mixture`]. Every baseline implements
+//! [`Predictor`] and predicts 0 on an empty context.
+//!
+//! [`predictor_from_name`] builds any of them from its text label (the eval CLI's
+//! `--predictors` list), and [`default_baselines`] picks the ones relevant to a mixture, as
+//! `get_relevant_baselines` does in Garg et al.'s reference code.
+
+mod averaging;
+mod bayes;
+mod knn;
+mod lasso;
+mod least_squares;
+mod ridge;
+
+pub use averaging::Averaging;
+pub use bayes::{BayesConfig, BayesFit, BayesPosterior, OmegaPosterior};
+pub use knn::NearestNeighbours;
+pub use lasso::{Lasso, lasso_alpha_grid, lasso_path};
+pub use least_squares::LeastSquares;
+pub use ridge::Ridge;
+
+use crate::error::{Result, invalid};
+use crate::predictive::{Predictive, Predictor, validate_queries};
+use crate::tasks::{Context, FamilySpec, Mixture, NoiseRange};
+use nalgebra::{DMatrix, DVector};
+
+/// Predicts 0 everywhere: the reference point of the normalised squared error (NSE = 1).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Zero;
+
+impl Predictor for Zero {
+    fn name(&self) -> String {
+        "zero".into()
+    }
+
+    fn predict(&self, context: &Context, queries: &[f64]) -> Result<Vec<Predictive>> {
+        let q = validate_queries(context.d, queries)?;
+        Ok(vec![Predictive::point(0.0); q])
+    }
+}
+
+/// The names [`predictor_from_name`] knows, in the form it accepts (defaults shown).
+pub const KNOWN_PREDICTORS: &[&str] =
+    &["least_squares", "ridge(lambda=0.1)", "lasso(alpha=0.01)", "knn(k=3)", "averaging", "bayes", "zero"];
+
+/// Builds a baseline from its label: `least_squares`, `ridge(lambda=0.1)`, `lasso(alpha=0.01)`,
+/// `knn(k=3)`, `averaging`, `zero`, or `bayes` (optionally
+/// `bayes(omega_grid=200,directions=32,sigma_grid=8,mc_draws=512,seed=0)`, see
+/// [`BayesConfig`]). Arguments left out take the defaults shown. `mixture`, `noise` and `d`
+/// (the number of active input coordinates, `d_eff`) are read by `bayes` only.
+///
+/// # Errors
+/// [`crate::Error::InvalidInput`] for an unknown name (the message lists the known ones), an
+/// unknown or malformed argument, or parameters a constructor rejects (e.g. `bayes` for a
+/// mixture with a `convex` family).
+pub fn predictor_from_name(name: &str, mixture: &Mixture, noise: NoiseRange, d: usize) -> Result<Box<dyn Predictor>> {
+    let (base, mut args) = parse_label(name)?;
+    let predictor: Box<dyn Predictor> = match base {
+        "least_squares" => Box::new(LeastSquares),
+        "ridge" => Box::new(Ridge::new(args.take("lambda", 0.1))?),
+        "lasso" => Box::new(Lasso::new(args.take("alpha", 0.01))?),
+        "knn" => Box::new(NearestNeighbours::new(args.take_count("k", 3)?)?),
+        "averaging" => Box::new(Averaging),
+        "zero" => Box::new(Zero),
+        "bayes" => {
+            let default = BayesConfig::default();
+            let config = BayesConfig {
+                omega_grid: args.take_count("omega_grid", default.omega_grid)?,
+                directions: args.take_count("directions", default.directions)?,
+                sigma_grid: args.take_count("sigma_grid", default.sigma_grid)?,
+                mc_draws: args.take_count("mc_draws", default.mc_draws)?,
+                sigma_floor: args.take("sigma_floor", default.sigma_floor),
+                seed: args.take_count("seed", default.seed as usize)? as u64,
+            };
+            Box::new(BayesPosterior::with_config(mixture, noise, d, config)?)
+        }
+        other => {
+            return invalid(format!("unknown predictor '{other}' (known: {})", KNOWN_PREDICTORS.join(", ")));
+        }
+    };
+    args.finish(base)?;
+    Ok(predictor)
+}
+
+/// The baselines relevant to a pretraining mixture, as labels for [`predictor_from_name`]:
+/// always least squares, 3-nearest neighbours and averaging (Garg et al.'s set for every
+/// task); Lasso when a family is sparse; the Bayes posterior unless a family is `convex`
+/// (evaluation-only, so it has no pretraining prior).
+pub fn default_baselines(mixture: &Mixture) -> Vec<String> {
+    let mut names: Vec<String> = ["least_squares", "knn(k=3)", "averaging"].map(String::from).to_vec();
+    let has = |pred: fn(&FamilySpec) -> bool| mixture.components.iter().any(|c| pred(&c.family));
+    if has(|f| matches!(f, FamilySpec::SparseLinear { .. })) {
+        names.push("lasso(alpha=0.01)".into());
+    }
+    if !has(|f| matches!(f, FamilySpec::Convex { .. })) {
+        names.push("bayes".into());
+    }
+    names
+}
+
+/// The `key=value` arguments of one label, consumed by key; leftovers are errors.
+struct LabelArgs(Vec<(String, String)>);
+
+impl LabelArgs {
+    fn take_raw(&mut self, key: &str) -> Option<String> {
+        let i = self.0.iter().position(|(k, _)| k == key)?;
+        Some(self.0.remove(i).1)
+    }
+
+    /// A real-valued argument; a malformed value is kept as NaN so the constructor rejects it.
+    fn take(&mut self, key: &str, default: f64) -> f64 {
+        self.take_raw(key).map_or(default, |v| v.parse().unwrap_or(f64::NAN))
+    }
+
+    /// A non-negative integer argument.
+    fn take_count(&mut self, key: &str, default: usize) -> Result<usize> {
+        match self.take_raw(key) {
+            None => Ok(default),
+            Some(v) => v
+                .parse()
+                .map_err(|_| crate::Error::InvalidInput(format!("{key}={v} needs a non-negative integer"))),
+        }
+    }
+
+    fn finish(self, base: &str) -> Result<()> {
+        match self.0.first() {
+            None => Ok(()),
+            Some((k, v)) => invalid(format!("{base}: unknown argument '{k}={v}'")),
+        }
+    }
+}
+
+/// Splits `name(key=value,…)` into the name and its arguments.
+fn parse_label(label: &str) -> Result<(&str, LabelArgs)> {
+    let label = label.trim();
+    let Some(open) = label.find('(') else {
+        return Ok((label, LabelArgs(Vec::new())));
+    };
+    let Some(inner) = label[open + 1..].strip_suffix(')') else {
+        return invalid(format!("unbalanced parentheses in predictor '{label}'"));
+    };
+    let mut args = Vec::new();
+    for item in inner.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let Some((k, v)) = item.split_once('=') else {
+            return invalid(format!("argument '{item}' of '{label}' needs the form key=value"));
+        };
+        args.push((k.trim().to_string(), v.trim().to_string()));
+    }
+    Ok((label[..open].trim(), LabelArgs(args)))
+}
+
+/// The context's inputs as a `[k, d]` matrix and targets as a `[k]` vector.
+fn design(context: &Context) -> (DMatrix<f64>, DVector<f64>) {
+    (DMatrix::from_row_slice(context.len(), context.d, context.xs), DVector::from_column_slice(context.ys))
+}
+
+/// Shared `predict` of the linear baselines: validates `queries` (`[q, d]`), returns 0 on an
+/// empty context, else fits `w` (`[d]`) once and predicts `ŷ = w·x` at every query.
+fn predict_linear(
+    context: &Context,
+    queries: &[f64],
+    fit: impl FnOnce(&Context) -> Result<Vec<f64>>,
+) -> Result<Vec<Predictive>> {
+    let q = validate_queries(context.d, queries)?;
+    if context.is_empty() {
+        return Ok(vec![Predictive::point(0.0); q]);
+    }
+    let w = fit(context)?;
+    Ok(queries.chunks_exact(context.d).map(|x| Predictive::point(dot(&w, x))).collect())
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(a, b)| a * b).sum()
+}
+
+#[cfg(test)]
+mod tests;
