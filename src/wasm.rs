@@ -1,0 +1,581 @@
+//! The browser surface (DESIGN.md, "wasm API"): the only module that speaks wasm-bindgen.
+//!
+//! The page's Web Worker loads `pkg/incontext.js` and uses three things:
+//! - [`Model`]`.load(bytes)` → `predict(xs, ys, queries, dim?)` with the transformer;
+//! - [`Reference`]`(mixture, noiseLo, noiseHi, dim)` → the exact Bayes posterior predictive of a
+//!   pretraining mixture for the same context, in the same shape;
+//! - `leastSquares(xs, ys, queries, dim)` → least squares with an intercept, same shape;
+//! - `sampleFunction(family, seed, k, noiseStd, curveXs)` → a seeded draw from a family (the
+//!   same draw as natively: [`crate::tasks`] with [`SeededRng`]) for "sample a function".
+//!
+//! Every prediction comes back as a plain object of owned typed arrays (never views into wasm
+//! memory), described by [`Summary`]. Every failure is a `JsError` carrying the crate error's
+//! message; a panic hook logs any panic to the console anyway.
+//!
+//! The conversion from predictions to the page's arrays ([`summarise`], [`predict_summary`],
+//! [`sample_function`]) is plain Rust compiled on every target, so native code computes the
+//! exact numbers the wasm build must reproduce (the parity test in `tests/browser/`).
+
+use crate::baselines::LeastSquares;
+use crate::error::{Result, invalid};
+use crate::model::{ModelMeta, TransformerPredictor};
+use crate::predictive::{BarDistribution, Distribution, GaussianMixture, Predictive, Predictor};
+use crate::tasks::{Context, FamilySpec, Mixture, NoiseRange, SeededRng};
+use serde::Serialize;
+
+/// Quantile levels of every prediction, in [`Summary::quantiles`] order: the 90% and 50%
+/// central intervals' ends and the median.
+pub const QUANTILE_LEVELS: [f64; 5] = [0.05, 0.25, 0.5, 0.75, 0.95];
+
+/// Most query points per call (a curve on a 4K-wide screen needs fewer).
+pub const MAX_QUERIES: usize = 4096;
+
+/// Most points one "sample a function" draw may reveal.
+pub const MAX_SAMPLE_POINTS: usize = 1000;
+
+/// Gaussian-mixture components whose weight is below this fraction are dropped before the
+/// quantiles are inverted: the Bayes posterior keeps thousands of components of which a few
+/// carry the mass, and each bisection step evaluates all of them. The quantiles move by at
+/// most this much probability.
+pub const QUANTILE_PRUNE_WEIGHT: f64 = 1e-12;
+
+/// Predictions at `Q` query points as flat arrays (what the page draws).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    /// `[Q]` predictive means (the point predictions).
+    pub mean: Vec<f64>,
+    /// `[5, Q]` level-major quantiles at [`QUANTILE_LEVELS`]; `None` for point predictors
+    /// (least squares).
+    pub quantiles: Option<Vec<f64>>,
+    /// `[Q, K]` bar-distribution bin probabilities (the transformer only).
+    pub probs: Option<Vec<f64>>,
+    /// `[K + 1]` bar borders, in the model's units of `y` (the transformer only).
+    pub borders: Option<Vec<f64>>,
+    /// `[F]` probability of each family of the pretraining mixture given the context, averaged
+    /// over the queries (the Bayes posterior's does not depend on the query; the transformer's
+    /// family head reads it at each query token); `None` where the predictor has none.
+    pub family_probs: Option<Vec<f64>>,
+    /// `[F]` family labels, in mixture order.
+    pub families: Vec<String>,
+}
+
+/// Drops mixture components lighter than [`QUANTILE_PRUNE_WEIGHT`] and renormalises.
+fn pruned(g: &GaussianMixture) -> GaussianMixture {
+    let keep: Vec<usize> = (0..g.weights.len()).filter(|&i| g.weights[i] >= QUANTILE_PRUNE_WEIGHT).collect();
+    let total: f64 = keep.iter().map(|&i| g.weights[i]).sum();
+    GaussianMixture {
+        weights: keep.iter().map(|&i| g.weights[i] / total).collect(),
+        means: keep.iter().map(|&i| g.means[i]).collect(),
+        stds: keep.iter().map(|&i| g.stds[i]).collect(),
+    }
+}
+
+/// `Φ⁻¹` at [`QUANTILE_LEVELS`] (Abramowitz & Stegun 26.2): starting points for Newton's method.
+const NORMAL_QUANTILES: [f64; 5] = [-1.644_853_626_951_472_2, -0.674_489_750_196_081_7, 0.0, 0.674_489_750_196_081_7, 1.644_853_626_951_472_2];
+
+/// Quantiles of a Gaussian mixture at [`QUANTILE_LEVELS`] by safeguarded Newton steps on its
+/// CDF, started at the moment-matched Gaussian's quantile and kept inside a shrinking bracket
+/// (a bisection step whenever Newton would leave it). Converges in a handful of CDF
+/// evaluations where plain bisection ([`GaussianMixture::quantile`]) needs about fifty, which
+/// matters for a posterior of thousands of components at hundreds of queries.
+fn mixture_quantiles(g: &GaussianMixture) -> [f64; 5] {
+    let lo0 = g.means.iter().zip(&g.stds).map(|(m, s)| m - 40.0 * s).fold(f64::INFINITY, f64::min);
+    let hi0 = g.means.iter().zip(&g.stds).map(|(m, s)| m + 40.0 * s).fold(f64::NEG_INFINITY, f64::max);
+    let (mean, sd) = (g.mean(), g.variance().sqrt());
+    let mut out = [0.0; 5];
+    for (q, (&p, &z)) in out.iter_mut().zip(QUANTILE_LEVELS.iter().zip(&NORMAL_QUANTILES)) {
+        let (mut lo, mut hi) = (lo0, hi0);
+        let mut y = (mean + sd * z).clamp(lo, hi);
+        for _ in 0..200 {
+            let f = g.cdf(y) - p;
+            if f < 0.0 { lo = y } else { hi = y }
+            let density = g.log_density(y).exp();
+            let mut next = y - f / density;
+            if !(next > lo && next < hi) {
+                next = 0.5 * (lo + hi);
+            }
+            let done = (next - y).abs() <= 1e-12 * (1.0 + y.abs()) || hi - lo <= 1e-12 * (1.0 + y.abs());
+            y = next;
+            if done {
+                break;
+            }
+        }
+        *q = y;
+    }
+    out
+}
+
+/// Quantiles of a bar distribution at [`QUANTILE_LEVELS`]: inside the inner bins the CDF is
+/// piecewise linear, so the quantile is read off directly (one pass over the `K` bins instead
+/// of a bisection over the CDF); a level inside a half-normal tail uses
+/// [`BarDistribution::quantile`].
+fn bar_quantiles(bar: &BarDistribution) -> [f64; 5] {
+    let (b, p, k) = (&bar.borders, &bar.probs, bar.probs.len());
+    QUANTILE_LEVELS.map(|level| {
+        let mut below = p[0]; // CDF at b_i for the bin i being looked at
+        for i in 1..k - 1 {
+            if level > below && level <= below + p[i] {
+                return b[i] + (level - below) / p[i] * (b[i + 1] - b[i]);
+            }
+            below += p[i];
+        }
+        bar.quantile(level)
+    })
+}
+
+/// The quantiles of one predictive distribution at [`QUANTILE_LEVELS`].
+fn quantiles_of(dist: &Distribution) -> [f64; 5] {
+    match dist {
+        Distribution::Gaussian(g) => mixture_quantiles(&pruned(g)),
+        Distribution::Bar(bar) => bar_quantiles(bar),
+    }
+}
+
+/// Flattens per-query predictions into a [`Summary`]. Quantiles are present when every
+/// prediction has a distribution, bin probabilities when every one is a bar distribution, and
+/// family probabilities when every one has them.
+///
+/// # Errors
+/// [`crate::Error::InvalidInput`] when bar distributions disagree on their borders or family
+/// probabilities do not have one entry per label in `families`.
+pub fn summarise(preds: &[Predictive], families: &[String]) -> Result<Summary> {
+    let q = preds.len();
+    let mean = preds.iter().map(|p| p.mean).collect();
+    let dists: Option<Vec<&Distribution>> = preds.iter().map(|p| p.distribution.as_ref()).collect();
+    let quantiles = dists.as_ref().filter(|d| !d.is_empty()).map(|dists| {
+        let per_query: Vec<[f64; 5]> = dists.iter().map(|d| quantiles_of(d)).collect();
+        (0..QUANTILE_LEVELS.len()).flat_map(|l| per_query.iter().map(move |qs| qs[l])).collect()
+    });
+    let bars: Option<Vec<_>> = dists.as_ref().and_then(|dists| {
+        dists.iter().map(|d| if let Distribution::Bar(b) = d { Some(b) } else { None }).collect()
+    });
+    let (probs, borders) = match bars.filter(|b| !b.is_empty()) {
+        None => (None, None),
+        Some(bars) => {
+            if bars.iter().any(|b| b.borders != bars[0].borders) {
+                return invalid("bar distributions of one prediction disagree on their borders");
+            }
+            (Some(bars.iter().flat_map(|b| b.probs.iter().copied()).collect()), Some(bars[0].borders.clone()))
+        }
+    };
+    let fams: Option<Vec<&Vec<f64>>> = preds.iter().map(|p| p.family_probs.as_ref()).collect();
+    let family_probs = match fams.filter(|f| !f.is_empty()) {
+        None => None,
+        Some(fams) => {
+            if let Some(bad) = fams.iter().find(|f| f.len() != families.len()) {
+                return invalid(format!("{} family probabilities for {} families", bad.len(), families.len()));
+            }
+            Some((0..families.len()).map(|j| fams.iter().map(|f| f[j]).sum::<f64>() / q as f64).collect())
+        }
+    };
+    Ok(Summary { mean, quantiles, probs, borders, family_probs, families: families.to_vec() })
+}
+
+/// Runs `predictor` on the context `(xs [n, d], ys [n])` at `queries` (`[Q, d]`) and
+/// summarises the result.
+///
+/// # Errors
+/// [`crate::Error::InvalidInput`] for mismatched lengths, NaN/Inf, more than [`MAX_QUERIES`]
+/// queries, or whatever `predictor` rejects (e.g. more points than a model's `max_points`).
+pub fn predict_summary(
+    predictor: &dyn Predictor,
+    families: &[String],
+    d: usize,
+    xs: &[f64],
+    ys: &[f64],
+    queries: &[f64],
+) -> Result<Summary> {
+    let context = Context::new(d, xs, ys)?;
+    if queries.len() > MAX_QUERIES * d {
+        return invalid(format!("{} query points: at most {MAX_QUERIES} per call", queries.len() / d));
+    }
+    summarise(&predictor.predict(&context, queries)?, families)
+}
+
+/// Appends a constant 1 to every `d`-dimensional point (`[n, d]` → `[n, d + 1]`), so that
+/// least squares fits an intercept as well as a slope.
+pub fn with_intercept(points: &[f64], d: usize) -> Vec<f64> {
+    points.chunks(d).flat_map(|x| x.iter().copied().chain(std::iter::once(1.0))).collect()
+}
+
+/// Least squares with an intercept (the line a reader expects through a 2-D point cloud) on
+/// the same context, summarised without quantiles or family probabilities.
+///
+/// # Errors
+/// As [`predict_summary`].
+pub fn least_squares_summary(d: usize, xs: &[f64], ys: &[f64], queries: &[f64]) -> Result<Summary> {
+    Context::new(d, xs, ys)?;
+    if queries.len() % d != 0 {
+        return invalid(format!("{} query values do not form points of dimension {d}", queries.len()));
+    }
+    predict_summary(&LeastSquares, &[], d + 1, &with_intercept(xs, d), ys, &with_intercept(queries, d))
+}
+
+/// One function drawn for "sample a function", in one input dimension.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FunctionSample {
+    /// `[k]` revealed inputs, `x ~ N(0, 1)`.
+    pub xs: Vec<f64>,
+    /// `[k]` noisy values `f(x) + σε`.
+    pub ys: Vec<f64>,
+    /// `[m]` the noiseless function at the requested curve inputs.
+    pub curve: Vec<f64>,
+    /// The family's text form (as parsed, e.g. `sinusoid(omega_lo=1,omega_hi=1)`).
+    pub family: String,
+}
+
+/// Draws a function of one input from `family` (text form, see [`FamilySpec::parse`]) with the
+/// stream `SeededRng::new(seed)`, reveals `k` noisy points (`σ = noise_std`) exactly as
+/// [`Mixture::sample_prompt`] does for a one-family mixture with `d = d_eff = 1`, and evaluates
+/// the noiseless function at `curve_xs`.
+///
+/// # Errors
+/// [`crate::Error::InvalidInput`] for an unknown family, bad parameters, a negative or
+/// non-finite `noise_std`, more than [`MAX_SAMPLE_POINTS`] points, or non-finite curve inputs.
+pub fn sample_function(family: &str, seed: u64, k: usize, noise_std: f64, curve_xs: &[f64]) -> Result<FunctionSample> {
+    if k > MAX_SAMPLE_POINTS {
+        return invalid(format!("{k} points: at most {MAX_SAMPLE_POINTS} per sample"));
+    }
+    if curve_xs.len() > MAX_QUERIES {
+        return invalid(format!("{} curve points: at most {MAX_QUERIES}", curve_xs.len()));
+    }
+    crate::error::ensure_finite(curve_xs, "curve x")?;
+    let spec = FamilySpec::parse(family)?;
+    let noise = NoiseRange::new(noise_std, noise_std)?;
+    let prompt = Mixture::single(spec.clone()).sample_prompt(1, 1, k, noise, &mut SeededRng::new(seed))?;
+    let curve = curve_xs.iter().map(|&x| prompt.function.eval(&[x])).collect();
+    Ok(FunctionSample { xs: prompt.xs, ys: prompt.ys, curve, family: spec.to_string() })
+}
+
+/// One family of a pretraining mixture, as the page lists it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FamilyInfo {
+    /// Short name (`linear`, `sinusoid`, …): the family head's label.
+    pub name: String,
+    /// Full text form with parameters (input to [`sample_function`]).
+    pub spec: String,
+    /// Normalised mixture weight.
+    pub weight: f64,
+}
+
+/// The families of `mixture` with their normalised weights, in mixture order.
+pub fn family_infos(mixture: &Mixture) -> Vec<FamilyInfo> {
+    mixture
+        .components
+        .iter()
+        .zip(mixture.probabilities())
+        .map(|(comp, weight)| FamilyInfo { name: comp.family.name().into(), spec: comp.family.to_string(), weight })
+        .collect()
+}
+
+/// What the page needs to know about a loaded model.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelInfo {
+    /// Input dimension the model was trained with (the page pads its 1-D inputs with zeros).
+    pub n_dims: usize,
+    /// Most points per prompt including the query: contexts hold at most `max_points − 1`.
+    pub max_points: usize,
+    /// `n_embd`, `n_layer`, `n_head`: for the page's description of the model.
+    pub n_embd: usize,
+    pub n_layer: usize,
+    pub n_head: usize,
+    /// `[K + 1]` bar borders (the range of `y` seen in pretraining is `[b_0, b_K]`, beyond
+    /// which only the half-normal tails remain).
+    pub borders: Vec<f64>,
+    /// The pretraining mixture in text form (input to the `Reference` constructor).
+    pub mixture: String,
+    /// Its families in the family head's order.
+    pub families: Vec<FamilyInfo>,
+    /// Pretraining noise range `[lo, hi]` of σ.
+    pub noise: [f64; 2],
+    /// Optimiser steps, data seed and preset name.
+    pub training_steps: u64,
+    pub seed: u64,
+    pub preset: String,
+}
+
+impl ModelInfo {
+    /// The page's view of a model's metadata.
+    pub fn from_meta(meta: &ModelMeta) -> Self {
+        let c = &meta.config;
+        Self {
+            n_dims: c.n_dims,
+            max_points: c.max_points,
+            n_embd: c.n_embd,
+            n_layer: c.n_layer,
+            n_head: c.n_head,
+            borders: meta.borders.clone(),
+            mixture: meta.mixture.to_string(),
+            families: family_infos(&meta.mixture),
+            noise: [meta.noise.lo, meta.noise.hi],
+            training_steps: meta.training_steps,
+            seed: meta.seed,
+            preset: meta.preset.clone(),
+        }
+    }
+}
+
+/// The transformer's summary for the context `(xs [n, d], ys [n])` at `queries` (`[Q, d]`),
+/// `d <= n_dims` (inputs are zero-padded to the model's dimension).
+///
+/// # Errors
+/// As [`predict_summary`].
+pub fn model_summary(model: &TransformerPredictor, d: usize, xs: &[f64], ys: &[f64], queries: &[f64]) -> Result<Summary> {
+    predict_summary(model, &model.meta().config.families, d, xs, ys, queries)
+}
+
+#[cfg(target_arch = "wasm32")]
+mod bindings {
+    //! The wasm-bindgen classes and functions over the plain-Rust core above.
+
+    use super::{ModelInfo, Summary, family_infos, least_squares_summary, model_summary, predict_summary};
+    use crate::baselines::BayesPosterior;
+    use crate::model::TransformerPredictor;
+    use crate::tasks::{Mixture, NoiseRange};
+    use js_sys::{Array, Float64Array, Object, Reflect};
+    use wasm_bindgen::prelude::*;
+
+    /// Installs the panic hook when the module is instantiated.
+    #[wasm_bindgen(start)]
+    fn start() {
+        console_error_panic_hook::set_once();
+    }
+
+    fn js_error(e: crate::Error) -> JsError {
+        JsError::new(&e.to_string())
+    }
+
+    fn set(obj: &Object, key: &str, value: &JsValue) -> Result<(), JsError> {
+        Reflect::set(obj, &JsValue::from_str(key), value).map_err(|_| JsError::new(&format!("cannot set '{key}'")))?;
+        Ok(())
+    }
+
+    fn array(values: &Option<Vec<f64>>) -> JsValue {
+        values.as_ref().map_or(JsValue::NULL, |v| Float64Array::from(v.as_slice()).into())
+    }
+
+    /// A [`Summary`] as `{mean, quantiles, probs, borders, familyProbs, families}`: each a
+    /// `Float64Array` that the caller owns (copied out of wasm memory) or `null`.
+    fn to_js(s: Summary) -> Result<JsValue, JsError> {
+        let obj = Object::new();
+        set(&obj, "mean", &Float64Array::from(s.mean.as_slice()).into())?;
+        set(&obj, "quantiles", &array(&s.quantiles))?;
+        set(&obj, "probs", &array(&s.probs))?;
+        set(&obj, "borders", &array(&s.borders))?;
+        set(&obj, "familyProbs", &array(&s.family_probs))?;
+        let families: Array = s.families.iter().map(|f| JsValue::from_str(f)).collect();
+        set(&obj, "families", &families.into())?;
+        Ok(obj.into())
+    }
+
+    fn serialize<T: serde::Serialize>(value: &T) -> Result<JsValue, JsError> {
+        value
+            .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+            .map_err(|e| JsError::new(&format!("cannot convert to a JS value: {e}")))
+    }
+
+    /// A trained in-context transformer.
+    #[wasm_bindgen]
+    pub struct Model {
+        predictor: TransformerPredictor,
+    }
+
+    #[wasm_bindgen]
+    impl Model {
+        /// Loads a model from the bytes of its `.safetensors` file (every tensor's name, shape
+        /// and dtype is checked against the architecture in the file's metadata).
+        pub fn load(bytes: &[u8]) -> Result<Model, JsError> {
+            Ok(Model { predictor: TransformerPredictor::from_bytes(bytes, "browser").map_err(js_error)? })
+        }
+
+        /// `{nDims, maxPoints, nEmbd, nLayer, nHead, borders, mixture, families: [{name, spec,
+        /// weight}], noise: [lo, hi], trainingSteps, seed, preset}`.
+        pub fn info(&self) -> Result<JsValue, JsError> {
+            serialize(&ModelInfo::from_meta(self.predictor.meta()))
+        }
+
+        /// Predictive distributions at `queries` (`[Q, dim]`) given the context `xs`
+        /// (`[n, dim]`), `ys` (`[n]`); `dim` defaults to the model's `n_dims` and may be less
+        /// (zero-padded). Returns `{mean [Q], quantiles [5·Q] (levels 5/25/50/75/95 %,
+        /// level-major), probs [Q·K], borders [K+1], familyProbs [F], families [F]}`.
+        pub fn predict(&self, xs: &[f64], ys: &[f64], queries: &[f64], dim: Option<usize>) -> Result<JsValue, JsError> {
+            let d = dim.unwrap_or(self.predictor.meta().config.n_dims);
+            to_js(model_summary(&self.predictor, d, xs, ys, queries).map_err(js_error)?)
+        }
+    }
+
+    /// The exact Bayes posterior predictive of a pretraining mixture (SPEC.md, "Baselines").
+    #[wasm_bindgen]
+    pub struct Reference {
+        bayes: BayesPosterior,
+        mixture: Mixture,
+        families: Vec<String>,
+        d: usize,
+    }
+
+    #[wasm_bindgen]
+    impl Reference {
+        /// `mixture` in text form (e.g. `linear(bias):0.5,sinusoid(omega_lo=0.5,omega_hi=2.5):0.5`),
+        /// the noise range `σ ∈ [noise_lo, noise_hi]`, and the input dimension `dim` (every
+        /// family must be valid in it: `sparse_linear(s=2)` needs `dim >= 2`).
+        #[wasm_bindgen(constructor)]
+        pub fn new(mixture: &str, noise_lo: f64, noise_hi: f64, dim: usize) -> Result<Reference, JsError> {
+            let mixture = Mixture::parse(mixture).map_err(js_error)?;
+            let noise = NoiseRange::new(noise_lo, noise_hi).map_err(js_error)?;
+            let bayes = BayesPosterior::new(&mixture, noise, dim).map_err(js_error)?;
+            Ok(Reference { bayes, families: mixture.family_names(), mixture, d: dim })
+        }
+
+        /// The mixture's families: `[{name, spec, weight}]` in mixture order.
+        pub fn families(&self) -> Result<JsValue, JsError> {
+            serialize(&family_infos(&self.mixture))
+        }
+
+        /// The Bayes posterior predictive at `queries` (`[Q, dim]`) given `xs` (`[n, dim]`),
+        /// `ys` (`[n]`): same shape as `Model.predict`, with `probs` and `borders` `null`.
+        pub fn bayes(&self, xs: &[f64], ys: &[f64], queries: &[f64]) -> Result<JsValue, JsError> {
+            to_js(predict_summary(&self.bayes, &self.families, self.d, xs, ys, queries).map_err(js_error)?)
+        }
+    }
+
+    /// Least squares with an intercept at `queries` (`[Q, dim]`) given `xs` (`[n, dim]`), `ys`
+    /// (`[n]`): `{mean [Q]}`, the other fields `null` (`families` empty).
+    #[wasm_bindgen(js_name = leastSquares)]
+    pub fn least_squares(xs: &[f64], ys: &[f64], queries: &[f64], dim: usize) -> Result<JsValue, JsError> {
+        to_js(least_squares_summary(dim, xs, ys, queries).map_err(js_error)?)
+    }
+
+    /// A seeded draw from `family` in one dimension: `{xs [k], ys [k], curve [m], family}`
+    /// (see [`super::sample_function`]).
+    #[wasm_bindgen(js_name = sampleFunction)]
+    pub fn sample_function(family: &str, seed: u32, k: usize, noise_std: f64, curve_xs: &[f64]) -> Result<JsValue, JsError> {
+        let s = super::sample_function(family, u64::from(seed), k, noise_std, curve_xs).map_err(js_error)?;
+        let obj = Object::new();
+        set(&obj, "xs", &Float64Array::from(s.xs.as_slice()).into())?;
+        set(&obj, "ys", &Float64Array::from(s.ys.as_slice()).into())?;
+        set(&obj, "curve", &Float64Array::from(s.curve.as_slice()).into())?;
+        set(&obj, "family", &JsValue::from_str(&s.family))?;
+        Ok(obj.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const Z: [f64; 5] = NORMAL_QUANTILES;
+
+    fn gaussian(mean: f64, std: f64, family: Vec<f64>) -> Predictive {
+        Predictive {
+            mean,
+            distribution: Some(Distribution::Gaussian(GaussianMixture::gaussian(mean, std))),
+            family_probs: Some(family),
+        }
+    }
+
+    #[test]
+    fn summary_of_gaussians_has_closed_form_quantiles_and_mean_family_probs() {
+        let preds = [gaussian(1.0, 2.0, vec![0.2, 0.8]), gaussian(-3.0, 0.5, vec![0.6, 0.4])];
+        let names = vec!["linear".to_string(), "sinusoid".to_string()];
+        let s = summarise(&preds, &names).unwrap();
+        assert_eq!(s.mean, vec![1.0, -3.0]);
+        let q = s.quantiles.unwrap();
+        for l in 0..5 {
+            assert!((q[l * 2] - (1.0 + 2.0 * Z[l])).abs() < 1e-8, "level {l}: {}", q[l * 2]);
+            assert!((q[l * 2 + 1] - (-3.0 + 0.5 * Z[l])).abs() < 1e-8, "level {l}: {}", q[l * 2 + 1]);
+        }
+        let f = s.family_probs.unwrap();
+        assert!((f[0] - 0.4).abs() < 1e-15 && (f[1] - 0.6).abs() < 1e-15);
+        assert_eq!((s.probs, s.borders), (None, None));
+        assert_eq!(s.families, names);
+    }
+
+    #[test]
+    fn summary_of_bars_flattens_probabilities_and_inverts_the_cdf() {
+        let borders = vec![-3.0, -1.0, 0.0, 1.0, 3.0];
+        let bar = |probs: Vec<f64>| Predictive {
+            mean: 0.0,
+            distribution: Some(Distribution::Bar(BarDistribution { borders: borders.clone(), probs })),
+            family_probs: None,
+        };
+        let s = summarise(&[bar(vec![0.1, 0.4, 0.3, 0.2]), bar(vec![0.25, 0.25, 0.25, 0.25])], &[]).unwrap();
+        assert_eq!(s.probs.unwrap(), vec![0.1, 0.4, 0.3, 0.2, 0.25, 0.25, 0.25, 0.25]);
+        assert_eq!(s.borders.unwrap(), borders);
+        let q = s.quantiles.unwrap();
+        // First bar: CDF is 0.1 at −1 and rises by 0.4 per unit to 0.5 at 0, so the 25% quantile
+        // is −1 + 0.15/0.4 and the median 0; the 75% quantile lies in [0, 1] (mass 0.3) at 0.25/0.3.
+        assert!((q[2] - (-1.0 + 0.15 / 0.4)).abs() < 1e-9);
+        assert!(q[4].abs() < 1e-9);
+        assert!((q[6] - 0.25 / 0.3).abs() < 1e-9);
+        // Second bar: the median is 0 and the 25% quantile the border −1.
+        assert!(q[5].abs() < 1e-9 && (q[3] + 1.0).abs() < 1e-9);
+        assert_eq!(s.family_probs, None);
+        // A level in a tail (5% < 10% left-tail mass) agrees with bisection of the CDF.
+        let first = BarDistribution { borders: borders.clone(), probs: vec![0.1, 0.4, 0.3, 0.2] };
+        assert!((q[0] - first.quantile(0.05)).abs() < 1e-9 && (first.cdf(q[0]) - 0.05).abs() < 1e-10);
+        assert!((q[8] - first.quantile(0.95)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn summary_rejects_mismatched_family_probabilities() {
+        let preds = [gaussian(0.0, 1.0, vec![1.0])];
+        assert!(summarise(&preds, &["a".into(), "b".into()]).is_err());
+    }
+
+    #[test]
+    fn newton_quantiles_match_bisection_on_a_bimodal_mixture() {
+        let g = GaussianMixture { weights: vec![0.3, 0.5, 0.2], means: vec![-4.0, 1.0, 1.2], stds: vec![0.3, 0.05, 2.0] };
+        let q = mixture_quantiles(&g);
+        for (l, p) in QUANTILE_LEVELS.iter().enumerate() {
+            assert!((q[l] - g.quantile(*p)).abs() < 1e-9, "level {p}: {} vs {}", q[l], g.quantile(*p));
+            assert!((g.cdf(q[l]) - p).abs() < 1e-10);
+        }
+    }
+
+    #[test]
+    fn pruning_light_components_keeps_the_quantiles() {
+        let g = GaussianMixture { weights: vec![0.7, 0.3 - 1e-13, 1e-13], means: vec![0.0, 2.0, 50.0], stds: vec![1.0, 0.5, 1.0] };
+        let p = pruned(&g);
+        assert_eq!(p.means, vec![0.0, 2.0]);
+        for level in QUANTILE_LEVELS {
+            assert!((p.quantile(level) - g.quantile(level)).abs() < 1e-9);
+        }
+    }
+
+    #[test]
+    fn least_squares_with_intercept_recovers_a_line() {
+        let xs = [-1.0, 0.5, 2.0];
+        let ys: Vec<f64> = xs.iter().map(|x| 2.0 * x - 1.0).collect();
+        let s = least_squares_summary(1, &xs, &ys, &[0.0, 3.0]).unwrap();
+        assert!((s.mean[0] + 1.0).abs() < 1e-9 && (s.mean[1] - 5.0).abs() < 1e-9, "{:?}", s.mean);
+        assert_eq!(with_intercept(&[1.0, 2.0, 3.0, 4.0], 2), vec![1.0, 2.0, 1.0, 3.0, 4.0, 1.0]);
+        // An empty context predicts 0; malformed input is an error, not a panic.
+        assert_eq!(least_squares_summary(1, &[], &[], &[1.0]).unwrap().mean, vec![0.0]);
+        assert!(least_squares_summary(0, &[], &[], &[1.0]).is_err());
+        assert!(least_squares_summary(1, &[f64::NAN], &[1.0], &[1.0]).is_err());
+        assert!(least_squares_summary(2, &[1.0, 2.0], &[1.0], &[1.0]).is_err());
+    }
+
+    #[test]
+    fn sampled_functions_match_the_tasks_module() {
+        let family = "sinusoid(omega_lo=0.5,omega_hi=2.5)";
+        let s = sample_function(family, 7, 5, 0.0, &[]).unwrap();
+        let prompt = Mixture::parse(family)
+            .unwrap()
+            .sample_prompt(1, 1, 5, NoiseRange::NONE, &mut SeededRng::new(7))
+            .unwrap();
+        assert_eq!((&s.xs, &s.ys), (&prompt.xs, &prompt.ys));
+        // Noiseless: the revealed values are the curve at the revealed inputs.
+        let on_curve = sample_function(family, 7, 5, 0.0, &s.xs).unwrap();
+        assert_eq!(on_curve.curve, s.ys);
+        // The function is drawn before the points: k does not change it.
+        assert_eq!(sample_function(family, 7, 0, 0.0, &[0.3]).unwrap().curve, sample_function(family, 7, 9, 0.1, &[0.3]).unwrap().curve);
+        for bad in [("lineer", 3, 0.0), ("linear", MAX_SAMPLE_POINTS + 1, 0.0), ("linear", 3, -1.0), ("convex(alpha=2,linear,linear)", 3, 0.0)] {
+            assert!(sample_function(bad.0, 1, bad.1, bad.2, &[]).is_err(), "{bad:?}");
+        }
+        assert!(sample_function("linear", 1, 1, 0.0, &[f64::INFINITY]).is_err());
+    }
+}

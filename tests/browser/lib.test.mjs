@@ -1,0 +1,93 @@
+// Unit tests of the page's pure modules (URL state, CSV, standardisation) under Node.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseHash, encodeHash, defaultState, LIMITS } from '../../www/lib/state.js';
+import { parseCsv, CsvError, spreadSubsample, contextStats, toModelX, toModelY, fromModelY } from '../../www/lib/csv.js';
+
+test('a view survives the round trip through the URL hash', () => {
+  const state = {
+    ...defaultState(),
+    model: 'linear+sinusoid',
+    points: [[-1.25, 0.5], [2, -3.14159265]],
+    heat: true,
+    ls: false,
+    std: true,
+    xLabel: 'day of year',
+    yLabel: 'max temperature (°C)',
+    source: 'Seattle',
+    truth: { family: 'sinusoid(omega_lo=1,omega_hi=1)', seed: 4294967295, sigma: 0.105 },
+  };
+  const { state: back, warnings } = parseHash(`#${encodeHash(state)}`, ['linear+sinusoid']);
+  assert.deepEqual(warnings, []);
+  assert.deepEqual(back, { ...state, points: [[-1.25, 0.5], [2, -3.14159]] });
+});
+
+test('the default view encodes to an empty hash', () => {
+  assert.equal(encodeHash(defaultState()), '');
+  assert.deepEqual(parseHash('', []), { state: defaultState(), warnings: [] });
+});
+
+test('hostile hashes fall back to defaults with warnings and never throw', () => {
+  const cases = [
+    ['#pts=1,2;NaN,3;1e999,2;4,5,6;<script>,1&model=../../etc', 1],
+    ['#%E0%A4%A&bands=yes&heat=1', 2],
+    ['#truth=linear);alert(1&seed=1&sigma=0', 1],
+    ['#truth=linear&seed=-1&sigma=0', 1],
+    ['#truth=linear&seed=1&sigma=1e400', 1],
+    ['#' + 'x'.repeat(LIMITS.maxHash + 10), 2],
+    ['#constructor=1&__proto__=2', 2],
+  ];
+  for (const [hash, minWarnings] of cases) {
+    const { state, warnings } = parseHash(hash, ['linear']);
+    assert.ok(warnings.length >= minWarnings, `${hash.slice(0, 40)}: ${warnings}`);
+    assert.equal(state.model, '');
+    assert.equal(state.truth, null);
+    for (const [x, y] of state.points) assert.ok(Number.isFinite(x) && Number.isFinite(y));
+  }
+  const { state } = parseHash('#pts=1,2;NaN,3;4,5', []);
+  assert.deepEqual(state.points, [[1, 2], [4, 5]]);
+  assert.equal(parseHash('#heat=1', []).state.heat, true);
+  const many = Array.from({ length: LIMITS.maxPoints + 5 }, (_, i) => `${i},0`).join(';');
+  assert.equal(parseHash(`#pts=${many}`, []).state.points.length, LIMITS.maxPoints);
+  assert.equal(parseHash('#xLabel=%3Cb%3Ehi%3C%2Fb%3E', []).state.xLabel, 'bhi/b');
+});
+
+test('CSV with a header, separators, decimal commas and missing values', () => {
+  const a = parseCsv('x,y\n1,2\n 3 , 4.5 \n\n"5","-6e-1"\n');
+  assert.deepEqual(a, { xs: [1, 3, 5], ys: [2, 4.5, -0.6], names: ['x', 'y'], skipped: 0 });
+  const b = parseCsv('1;2,5\r\n3;NA\r\n4;1,25');
+  assert.deepEqual(b, { xs: [1, 4], ys: [2.5, 1.25], names: null, skipped: 1 });
+  const c = parseCsv('a\tb\tc\n0.5\t1\t9\n');
+  assert.deepEqual(c, { xs: [0.5], ys: [1], names: ['a', 'b'], skipped: 0 });
+  const d = parseCsv('1 2\n3   4');
+  assert.deepEqual(d.xs, [1, 3]);
+});
+
+test('malformed CSV throws CsvError naming the line', () => {
+  assert.throws(() => parseCsv(''), CsvError);
+  assert.throws(() => parseCsv('x,y\n1,2\n3,abc\n'), (e) => e instanceof CsvError && /Line 3/.test(e.message) && /abc/.test(e.message));
+  assert.throws(() => parseCsv('1,2\n3\n'), (e) => e instanceof CsvError && /Line 2/.test(e.message));
+  assert.throws(() => parseCsv('x,y\nfoo,bar\n'), (e) => e instanceof CsvError && /Line 2/.test(e.message));
+  assert.throws(() => parseCsv('x,y\n'), (e) => e instanceof CsvError && /No rows/.test(e.message));
+});
+
+test('subsample spreads evenly over x and keeps everything when small', () => {
+  const xs = [9, 0, 5, 1, 8, 2, 7, 3, 6, 4];
+  assert.deepEqual(spreadSubsample(xs, 3).map((i) => xs[i]), [0, 5, 9]);
+  assert.deepEqual(spreadSubsample(xs, 20).map((i) => xs[i]), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+});
+
+test('standardisation uses the context mean and population standard deviation', () => {
+  const pts = [[1, 10], [3, 14], [5, 18]];
+  const t = contextStats(pts);
+  // x: mean 3, sd sqrt(8/3); y: mean 14, sd sqrt(32/3).
+  assert.ok(Math.abs(t.mx - 3) < 1e-12 && Math.abs(t.sx - Math.sqrt(8 / 3)) < 1e-12);
+  assert.ok(Math.abs(t.my - 14) < 1e-12 && Math.abs(t.sy - Math.sqrt(32 / 3)) < 1e-12);
+  const zx = pts.map((p) => toModelX(t, p[0]));
+  assert.ok(Math.abs(zx.reduce((a, b) => a + b, 0)) < 1e-12);
+  assert.ok(Math.abs(zx.reduce((a, b) => a + b * b, 0) / 3 - 1) < 1e-12);
+  assert.ok(Math.abs(fromModelY(t, toModelY(t, 17.5)) - 17.5) < 1e-12);
+  // Degenerate contexts keep unit scale.
+  assert.deepEqual(contextStats([[2, 7]]), { mx: 2, sx: 1, my: 7, sy: 1 });
+  assert.deepEqual(contextStats([]), { mx: 0, sx: 1, my: 0, sy: 1 });
+});

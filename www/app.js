@@ -1,0 +1,751 @@
+// The demo page: state (mirrored into the URL hash), the inference worker, the plot and the
+// controls. Plain ES module, no build step. `embed.html` runs the same code with a smaller UI.
+
+import { parseHash, encodeHash, defaultState } from './lib/state.js';
+import { parseCsv, CsvError, spreadSubsample, contextStats, IDENTITY, toModelX, toModelY, fromModelY } from './lib/csv.js';
+import { Plot } from './lib/plot.js';
+
+const EMBED = document.body.dataset.embed === 'true';
+const QUERIES = 256; // query points per curve
+const NO_MODEL_CONTEXT = 60; // context points taken without a model (Bayes + least squares)
+const X_PRIOR_BOUND = 3; // pretraining x ~ N(0, 1): |x| > 3 has probability 0.27%
+const MANIFEST_URL = new URL('./models/manifest.json', import.meta.url).href;
+/** Inputs at which a sampled function's true curve is evaluated (model units). */
+const TRUTH_XS = Array.from({ length: 1201 }, (_, i) => -12 + i * 0.02);
+
+/** Bundled real data (vega-datasets, see data/README.md). */
+const DATASETS = {
+  seattle: {
+    file: 'data/seattle-temp-max.csv',
+    title: 'Seattle daily maximum temperature',
+    source: 'Seattle daily max temperature by day of year, 2012–2015 (vega-datasets seattle-weather.csv, NOAA)',
+  },
+  cars: {
+    file: 'data/cars-hp-mpg.csv',
+    title: 'Cars: horsepower vs miles per gallon',
+    source: 'Cars: horsepower vs miles per gallon, 1970–1982 models (vega-datasets cars.json, StatLib / 1983 ASA Data Expo)',
+  },
+};
+
+const $ = (id) => document.getElementById(id);
+
+const app = {
+  state: defaultState(),
+  manifest: null,
+  info: null, // loaded model's info (from wasm)
+  loadedId: '',
+  reference: null, // {mixture, noise}
+  families: [], // [{name, spec, weight}] of the pretraining mixture
+  backend: '',
+  view: null, // last rendered view (display units)
+  truth: null, // {key, xs, ys} noiseless curve of the sampled function, model units
+  domain: { x0: -3, x1: 3, y0: -3, y1: 3 },
+  nextId: 1,
+  pending: null,
+  inFlight: null,
+  idleWaiters: [],
+  oodSeed: randomSeed(),
+  messages: new Map(),
+};
+
+function randomSeed() {
+  return crypto.getRandomValues(new Uint32Array(1))[0];
+}
+
+// --- messages ---------------------------------------------------------------------------------
+
+/** Shows (or with text '' clears) a message under the plot; `kind`: error | warning | note. */
+function message(key, text, kind = 'error') {
+  if (text) app.messages.set(key, { text, kind });
+  else app.messages.delete(key);
+  const box = $('messages');
+  box.replaceChildren();
+  for (const [k, m] of app.messages) {
+    const p = document.createElement('p');
+    p.className = `msg ${m.kind}`;
+    p.dataset.key = k;
+    p.textContent = m.text;
+    const close = document.createElement('button');
+    close.type = 'button';
+    close.className = 'dismiss';
+    close.setAttribute('aria-label', 'Dismiss message');
+    close.textContent = '×';
+    close.addEventListener('click', () => message(k, ''));
+    p.append(' ', close);
+    box.append(p);
+  }
+}
+
+// --- worker -------------------------------------------------------------------------------------
+
+const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+worker.onerror = (e) => message('worker', `The inference worker failed: ${e.message || 'could not start'}.`);
+const samples = new Map(); // id → resolve
+
+worker.onmessage = ({ data }) => {
+  switch (data.type) {
+    case 'loading':
+      if (data.id === app.state.model || data.id === currentModelEntry()?.id) showProgress(data.loaded, data.total);
+      break;
+    case 'ready':
+      onReady(data);
+      break;
+    case 'result':
+      onResult(data);
+      break;
+    case 'sample':
+      samples.get(data.id)?.resolve(data.sample);
+      samples.delete(data.id);
+      break;
+    case 'error':
+      onWorkerError(data);
+      break;
+    default:
+      break;
+  }
+};
+
+function onWorkerError({ id, stage, message: text }) {
+  if (stage === 'sample' && samples.has(id)) {
+    samples.get(id).reject(new Error(text));
+    samples.delete(id);
+    return;
+  }
+  if (stage === 'load') {
+    hideProgress();
+    message('model', `Could not load the model: ${text}. Showing the Bayes posterior and least squares only.`);
+    $('status-model').textContent = 'no model loaded';
+    app.info = null;
+    app.loadedId = '';
+    requestPrediction();
+    return;
+  }
+  message(`worker-${stage}`, `${stage === 'init' ? '' : 'Worker: '}${text}`);
+}
+
+function sampleInWorker(family, seed, k, sigma, curveXs) {
+  const id = app.nextId++;
+  return new Promise((resolve, reject) => {
+    samples.set(id, { resolve, reject });
+    worker.postMessage({ type: 'sample', id, family, seed, k, sigma, curveXs });
+  });
+}
+
+// --- manifest and models ------------------------------------------------------------------------
+
+function currentModelEntry() {
+  const models = app.manifest?.models ?? [];
+  return models.find((m) => m.id === app.state.model) ?? models.find((m) => m.id === app.manifest?.default) ?? models[0] ?? null;
+}
+
+function formatBytes(n) {
+  if (!Number.isFinite(n)) return '?';
+  return n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${Math.round(n / 1e3)} kB`;
+}
+
+function showProgress(loaded, total) {
+  const bar = $('progress');
+  bar.hidden = false;
+  bar.max = total || loaded || 1;
+  bar.value = loaded;
+  $('status-model').textContent = `downloading ${formatBytes(loaded)} of ${formatBytes(total)}`;
+}
+
+function hideProgress() {
+  $('progress').hidden = true;
+}
+
+async function loadManifest() {
+  try {
+    const response = await fetch(MANIFEST_URL);
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    const manifest = await response.json();
+    if (!manifest || !Array.isArray(manifest.models)) throw new Error('it has no "models" list');
+    return manifest;
+  } catch (e) {
+    message('manifest', `Could not read the model list (${e.message}); showing the Bayes posterior and least squares only.`);
+    return { models: [], reference: null };
+  }
+}
+
+function fillModelPicker() {
+  const picker = $('model');
+  picker.replaceChildren();
+  for (const m of app.manifest.models) {
+    const option = document.createElement('option');
+    option.value = m.id;
+    option.textContent = `${m.label ?? m.id} (${formatBytes(m.bytes)})`;
+    picker.append(option);
+  }
+  if (!app.manifest.models.length) {
+    const option = document.createElement('option');
+    option.textContent = 'no trained model yet';
+    option.disabled = true;
+    picker.append(option);
+  }
+  picker.disabled = app.manifest.models.length === 0;
+  const entry = currentModelEntry();
+  if (entry) picker.value = entry.id;
+}
+
+function loadSelectedModel() {
+  const entry = currentModelEntry();
+  if (!entry) {
+    const ref = app.manifest.reference ?? { mixture: 'linear(bias):0.5,sinusoid(omega_lo=0.5,omega_hi=2.5):0.5', noise: [0.01, 0.2] };
+    worker.postMessage({ type: 'reference', mixture: ref.mixture, noise: ref.noise });
+    $('status-model').textContent = 'no trained model: Bayes posterior and least squares';
+    return;
+  }
+  if (entry.id === app.loadedId) return;
+  message('model', '');
+  app.info = null;
+  app.loadedId = '';
+  // Bayes and least squares answer while the model downloads.
+  if (entry.mixture && entry.noise) worker.postMessage({ type: 'reference', mixture: entry.mixture, noise: entry.noise });
+  showProgress(0, entry.bytes);
+  worker.postMessage({ type: 'load', id: entry.id, url: new URL(entry.file, MANIFEST_URL).href, bytes: entry.bytes, sha256: entry.sha256 });
+}
+
+function onReady({ backend, model, reference, referenceError }) {
+  app.backend = backend;
+  $('status-backend').textContent = backend;
+  app.reference = reference;
+  message('reference', referenceError ?? '', 'warning');
+  if (model) {
+    hideProgress();
+    app.info = model.info;
+    app.loadedId = model.id;
+    app.families = model.info.families;
+    const { nLayer, nEmbd, nHead, maxPoints, trainingSteps } = model.info;
+    $('status-model').textContent =
+      `${model.id}: ${nLayer} layers × ${nEmbd} wide, ${nHead} heads, ${trainingSteps} steps; ` +
+      `loaded in ${Math.round(model.loadMs)} ms${model.fromCache ? ' from the offline cache' : ''}`;
+    $('status-cache').hidden = !model.fromCache;
+  } else if (reference && !app.info) {
+    app.families = reference.families;
+  }
+  fillFamilyControls();
+  refreshTruth();
+  requestPrediction();
+}
+
+function maxContext() {
+  return app.info ? app.info.maxPoints - 1 : NO_MODEL_CONTEXT;
+}
+
+// --- predictions --------------------------------------------------------------------------------
+
+function transform() {
+  return app.state.std ? contextStats(app.state.points.slice(0, maxContext())) : IDENTITY;
+}
+
+function requestPrediction() {
+  const t = transform();
+  const used = app.state.points.slice(0, maxContext());
+  const xs = plot.queryXs(QUERIES);
+  app.pending = {
+    id: app.nextId++,
+    t,
+    xsDisplay: xs,
+    points: used,
+    message: {
+      xs: used.map((p) => toModelX(t, p[0])),
+      ys: used.map((p) => toModelY(t, p[1])),
+      queries: xs.map((x) => toModelX(t, x)),
+      want: { model: Boolean(app.info), bayes: app.state.bayes, ls: app.state.ls },
+    },
+  };
+  document.body.dataset.busy = 'true';
+  pump();
+}
+
+function pump() {
+  if (app.inFlight || !app.pending) return;
+  app.inFlight = app.pending;
+  app.pending = null;
+  worker.postMessage({ type: 'predict', id: app.inFlight.id, ...app.inFlight.message });
+}
+
+/** A summary mapped from model units back to display units. */
+function toDisplay(summary, t) {
+  if (!summary) return null;
+  const map = (a) => (a ? a.map((v) => fromModelY(t, v)) : null);
+  return { ...summary, mean: map(summary.mean), quantiles: map(summary.quantiles), borders: map(summary.borders) };
+}
+
+function onResult(result) {
+  const request = app.inFlight;
+  if (!request || request.id !== result.id) return;
+  app.inFlight = null;
+  for (const key of ['model', 'bayes', 'ls']) message(`predict-${key}`, result.errors[key] ? `${key === 'model' ? 'Model' : key === 'bayes' ? 'Bayes posterior' : 'Least squares'}: ${result.errors[key]}` : '');
+  const t = request.t;
+  app.view = {
+    id: request.id,
+    xs: request.xsDisplay,
+    model: toDisplay(result.model, t),
+    bayes: toDisplay(result.bayes, t),
+    ls: toDisplay(result.ls, t),
+    ms: result.ms,
+    t,
+    points: request.points,
+    modelPoints: request.message,
+  };
+  render();
+  if (result.ms.model !== undefined) {
+    $('status-ms').textContent = `${result.ms.model.toFixed(1)} ms per prediction (${request.message.xs.length} points, ${QUERIES} queries)`;
+  } else if (result.ms.bayes !== undefined) {
+    $('status-ms').textContent = `Bayes ${result.ms.bayes.toFixed(1)} ms`;
+  }
+  pump();
+  if (!app.inFlight && !app.pending) {
+    document.body.dataset.busy = 'false';
+    document.body.dataset.resultId = String(request.id);
+    app.idleWaiters.splice(0).forEach((resolve) => resolve());
+  }
+}
+
+// --- rendering ----------------------------------------------------------------------------------
+
+function fitDomain() {
+  const pts = app.state.points;
+  if (!app.state.std || pts.length === 0) {
+    const ys = pts.map((p) => Math.abs(p[1]));
+    const ymax = Math.max(3, ...ys.map((v) => Math.min(v * 1.1, 50)));
+    const xs = pts.map((p) => Math.abs(p[0]));
+    const xmax = Math.max(3, ...xs.map((v) => Math.min(v * 1.05, 50)));
+    app.domain = { x0: -xmax, x1: xmax, y0: -ymax, y1: ymax };
+    return;
+  }
+  const range = (j, pad) => {
+    const v = pts.map((p) => p[j]);
+    let lo = Math.min(...v);
+    let hi = Math.max(...v);
+    const span = hi - lo || Math.abs(hi) || 1;
+    return [lo - pad * span, hi + pad * span];
+  };
+  const [x0, x1] = range(0, 0.08);
+  const [y0, y1] = range(1, 0.3);
+  app.domain = { x0, x1, y0, y1 };
+}
+
+function render() {
+  const s = app.state;
+  const v = app.view ?? {};
+  let truth = null;
+  if (app.truth && !s.std) truth = { xs: app.truth.xs, ys: app.truth.ys };
+  plot.render({
+    domain: app.domain,
+    labels: { x: s.xLabel || 'x', y: s.yLabel || 'y' },
+    xs: v.xs,
+    model: v.model,
+    bayes: v.bayes,
+    ls: v.ls,
+    truth,
+    show: { bands: s.bands, heat: s.heat, ls: s.ls, bayes: s.bayes },
+  });
+  renderBeliefs(v);
+  renderWarnings();
+  $('source').textContent = s.source ? `Data: ${s.source}` : '';
+  $('legend-bayes').hidden = !s.bayes;
+  $('legend-ls').hidden = !s.ls;
+  $('legend-truth').hidden = !truth;
+  $('legend-model').hidden = !app.info;
+}
+
+function renderBeliefs(v) {
+  const box = $('beliefs');
+  box.replaceChildren();
+  const names = app.info?.families.map((f) => f.name) ?? v.bayes?.families ?? app.families.map((f) => f.name);
+  const model = v.model?.familyProbs;
+  const bayes = app.state.bayes ? v.bayes?.familyProbs : null;
+  if (!names?.length) return;
+  for (let j = 0; j < names.length; j += 1) {
+    const row = document.createElement('div');
+    row.className = 'belief';
+    const label = document.createElement('span');
+    label.className = 'belief-name';
+    label.textContent = names[j];
+    row.append(label);
+    const bars = document.createElement('span');
+    bars.className = 'belief-bars';
+    for (const [cls, probs, who] of [['model', model, 'model'], ['bayes', bayes, 'Bayes posterior']]) {
+      if (!probs) continue;
+      const p = probs[j];
+      const bar = document.createElement('span');
+      bar.className = `bar ${cls}`;
+      bar.setAttribute('role', 'meter');
+      bar.setAttribute('aria-valuemin', '0');
+      bar.setAttribute('aria-valuemax', '1');
+      bar.setAttribute('aria-valuenow', p.toFixed(3));
+      bar.setAttribute('aria-label', `${who}: probability of ${names[j]}`);
+      bar.title = `${who}: ${(100 * p).toFixed(1)}%`;
+      const fill = document.createElement('span');
+      fill.className = 'fill';
+      fill.style.width = `${(100 * p).toFixed(1)}%`;
+      const text = document.createElement('span');
+      text.className = 'pct';
+      text.textContent = `${(100 * p).toFixed(0)}%`;
+      bar.append(fill, text);
+      bars.append(bar);
+    }
+    row.append(bars);
+    box.append(row);
+  }
+}
+
+function renderWarnings() {
+  const s = app.state;
+  const notes = [];
+  const n = s.points.length;
+  if (n > maxContext()) {
+    notes.push(`${app.info ? 'This model' : 'The page'} takes at most ${maxContext()} context points: the first ${maxContext()} of ${n} are used.`);
+  }
+  const v = app.view;
+  if (v?.modelPoints && n) {
+    const { xs, ys } = v.modelPoints;
+    const xOut = xs.filter((x) => Math.abs(x) > X_PRIOR_BOUND).length;
+    if (xOut) {
+      notes.push(`${xOut} point${xOut > 1 ? 's lie' : ' lies'} outside x ∈ [−${X_PRIOR_BOUND}, ${X_PRIOR_BOUND}]${s.std ? ' after standardising' : ''}: pretraining inputs are x ~ N(0, 1), so the model has rarely seen such inputs.`);
+    }
+    const b = app.info?.borders;
+    if (b) {
+      const lo = b[0];
+      const hi = b[b.length - 1];
+      const yOut = ys.filter((y) => y < lo || y > hi).length;
+      if (yOut) notes.push(`${yOut} point${yOut > 1 ? 's have' : ' has'} y outside [${lo.toFixed(2)}, ${hi.toFixed(2)}], the range of y seen in pretraining.`);
+    }
+  }
+  message('range', notes.join(' '), 'warning');
+}
+
+// --- state changes ------------------------------------------------------------------------------
+
+function writeHash() {
+  const hash = encodeHash(app.state);
+  if (location.hash.slice(1) !== hash) history.replaceState(null, '', hash ? `#${hash}` : location.pathname + location.search);
+  const full = $('open-full');
+  if (full) full.href = `index.html${hash ? `#${hash}` : ''}`;
+}
+
+/** Applies a state change; `points` changes refit the plot's domain unless `keepDomain`. */
+function update(changes, { keepDomain = false } = {}) {
+  Object.assign(app.state, changes);
+  if ('points' in changes && !keepDomain) fitDomain();
+  if ('std' in changes) fitDomain();
+  syncControls();
+  plot.setPoints(app.state.points);
+  writeHash();
+  render();
+  requestPrediction();
+}
+
+function syncControls() {
+  const s = app.state;
+  for (const key of ['bands', 'heat', 'ls', 'bayes']) {
+    const box = $(`show-${key}`);
+    if (box) box.checked = s[key];
+  }
+  $('point-count').textContent = `${s.points.length} point${s.points.length === 1 ? '' : 's'}`;
+}
+
+// --- sample a function and out-of-distribution controls ----------------------------------------
+
+function noiseSigma() {
+  const noise = app.info?.noise ?? app.reference?.noise ?? [0, 0];
+  return (noise[0] + noise[1]) / 2;
+}
+
+async function sampleTruth(family, seed, k) {
+  const sigma = noiseSigma();
+  try {
+    const sample = await sampleInWorker(family, seed, k, sigma, TRUTH_XS);
+    message('sample', '');
+    app.truth = { key: `${family}@${seed}`, xs: TRUTH_XS, ys: Array.from(sample.curve) };
+    const points = Array.from(sample.xs, (x, i) => [x, sample.ys[i]]);
+    update({ points, std: false, xLabel: '', yLabel: '', source: '', truth: { family, seed, sigma } });
+  } catch (e) {
+    message('sample', `Could not sample '${family}': ${e.message}`);
+  }
+}
+
+/** Redraws the true curve of `state.truth` (e.g. after loading a shared link). */
+async function refreshTruth() {
+  const truth = app.state.truth;
+  if (!truth) {
+    app.truth = null;
+    return;
+  }
+  const key = `${truth.family}@${truth.seed}`;
+  if (app.truth?.key === key) return;
+  try {
+    const sample = await sampleInWorker(truth.family, truth.seed, 0, truth.sigma, TRUTH_XS);
+    app.truth = { key, xs: TRUTH_XS, ys: Array.from(sample.curve) };
+    render();
+  } catch (e) {
+    message('sample', `The link's sampled function could not be drawn: ${e.message}`);
+    app.state.truth = null;
+    writeHash();
+  }
+}
+
+function fillFamilyControls() {
+  if (EMBED) return;
+  const select = $('family');
+  const previous = select.value;
+  select.replaceChildren();
+  for (const f of app.families) {
+    const option = document.createElement('option');
+    option.value = f.spec;
+    option.textContent = `${f.spec} (${(100 * f.weight).toFixed(0)}%)`;
+    select.append(option);
+  }
+  if (app.families.some((f) => f.spec === previous)) select.value = previous;
+  // Convex combinations: of two pretraining families where there are two, else with a line.
+  const specs = app.families.map((f) => f.spec);
+  const extra = ['linear(bias)', 'sinusoid(omega_lo=0.5,omega_hi=2.5)', 'relu_net(hidden=100,bias)', 'decision_tree(depth=3,gaussian_thresholds)'];
+  const choices = [...specs, ...extra.filter((e) => !specs.includes(e))];
+  for (const [id, index] of [['convex-a', 0], ['convex-b', 1]]) {
+    const sel = $(id);
+    const prev = sel.value;
+    sel.replaceChildren();
+    for (const spec of choices) {
+      const option = document.createElement('option');
+      option.value = spec;
+      option.textContent = specs.includes(spec) ? spec : `${spec} (not in pretraining)`;
+      sel.append(option);
+    }
+    sel.value = choices.includes(prev) ? prev : choices[Math.min(index, choices.length - 1)];
+  }
+  $('k').max = String(maxContext());
+  if (Number($('k').value) > maxContext()) $('k').value = String(maxContext());
+  $('k-value').textContent = $('k').value;
+  $('sigma-value').textContent = noiseSigma().toFixed(3);
+  labelOod();
+}
+
+function inPretraining(spec) {
+  return app.families.some((f) => f.spec === spec && f.weight > 0);
+}
+
+function sinusoidBands() {
+  return app.families
+    .filter((f) => f.name === 'sinusoid' && f.weight > 0)
+    .map((f) => {
+      const lo = Number(/omega_lo=([\d.eE+-]+)/.exec(f.spec)?.[1]);
+      const hi = Number(/omega_hi=([\d.eE+-]+)/.exec(f.spec)?.[1]);
+      return [lo, hi];
+    })
+    .filter(([lo, hi]) => Number.isFinite(lo) && Number.isFinite(hi));
+}
+
+function labelOod() {
+  const alpha = Number($('alpha').value);
+  const a = $('convex-a').value;
+  const b = $('convex-b').value;
+  const alphaInside = (alpha === 1 && inPretraining(a)) || (alpha === 0 && inPretraining(b));
+  $('alpha-value').textContent = alpha.toFixed(2);
+  setInside($('alpha-label'), alphaInside);
+  const omega = Number($('omega').value);
+  const bands = sinusoidBands();
+  $('omega-value').textContent = omega.toFixed(2);
+  setInside($('omega-label'), bands.some(([lo, hi]) => omega >= lo && omega <= hi));
+  $('omega-band').textContent = bands.length
+    ? `trained band: ${bands.map(([lo, hi]) => `[${lo}, ${hi}]`).join(', ')}`
+    : 'this mixture has no sinusoids';
+}
+
+function setInside(node, inside) {
+  node.textContent = inside ? 'inside pretraining' : 'outside pretraining';
+  node.className = `ood-tag ${inside ? 'inside' : 'outside'}`;
+}
+
+function convexSpec() {
+  const alpha = Number($('alpha').value);
+  return `convex(alpha=${alpha},${$('convex-a').value},${$('convex-b').value})`;
+}
+
+function omegaSpec() {
+  const omega = Number($('omega').value);
+  return `sinusoid(omega_lo=${omega},omega_hi=${omega})`;
+}
+
+// --- bring your own data ------------------------------------------------------------------------
+
+function useData(text, { title = '', source = '' } = {}) {
+  let parsed;
+  try {
+    parsed = parseCsv(text);
+  } catch (e) {
+    if (!(e instanceof CsvError)) throw e;
+    message('csv', `Could not read the data: ${e.message} The points on the plot were kept.`);
+    return false;
+  }
+  const k = Math.min(maxContext(), parsed.xs.length);
+  const idx = spreadSubsample(parsed.xs, k);
+  const points = idx.map((i) => [parsed.xs[i], parsed.ys[i]]);
+  const [xName, yName] = parsed.names ?? ['x', 'y'];
+  const used = parsed.xs.length > k ? `Using ${k} of ${parsed.xs.length} rows, spread evenly over x. ` : '';
+  const skipped = parsed.skipped ? `Skipped ${parsed.skipped} row${parsed.skipped > 1 ? 's' : ''} with a missing value. ` : '';
+  message('csv', `${used}${skipped}x and y are standardised with these points' mean and standard deviation (as TabPFN does) and predictions mapped back.`, 'note');
+  app.truth = null;
+  update({ points, std: true, xLabel: xName, yLabel: yName, source: source || title, truth: null });
+  return true;
+}
+
+async function loadDataset(key) {
+  const d = DATASETS[key];
+  try {
+    const response = await fetch(new URL(d.file, import.meta.url));
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    useData(await response.text(), { title: d.title, source: d.source });
+  } catch (e) {
+    message('csv', `Could not load ${d.title}: ${e.message}`);
+  }
+}
+
+// --- wiring -------------------------------------------------------------------------------------
+
+const plot = new Plot($('plot'), {
+  onEdit(points, final) {
+    Object.assign(app.state, { points });
+    if (final) {
+      syncControls();
+      writeHash();
+    }
+    requestPrediction();
+  },
+  onCursor(text) {
+    $('cursor-status').textContent = text;
+  },
+});
+
+function bindControls() {
+  for (const key of ['bands', 'heat', 'ls', 'bayes']) {
+    $(`show-${key}`)?.addEventListener('change', (e) => update({ [key]: e.target.checked }));
+  }
+  $('model').addEventListener('change', (e) => {
+    update({ model: e.target.value });
+    loadSelectedModel();
+  });
+  $('clear').addEventListener('click', () => {
+    app.truth = null;
+    update({ points: [], truth: null, std: false, xLabel: '', yLabel: '', source: '' });
+  });
+  $('copy-link')?.addEventListener('click', async () => {
+    writeHash();
+    try {
+      await navigator.clipboard.writeText(location.href);
+      $('copy-status').textContent = 'link copied';
+    } catch {
+      $('copy-status').textContent = 'copy the address bar';
+    }
+  });
+  if (EMBED) return;
+  $('k').addEventListener('input', () => ($('k-value').textContent = $('k').value));
+  $('sample').addEventListener('click', () => sampleTruth($('family').value, randomSeed(), Number($('k').value)));
+  for (const id of ['alpha', 'convex-a', 'convex-b']) {
+    $(id).addEventListener('input', () => {
+      labelOod();
+      sampleTruth(convexSpec(), app.oodSeed, Number($('k').value));
+    });
+  }
+  $('convex-new').addEventListener('click', () => {
+    app.oodSeed = randomSeed();
+    sampleTruth(convexSpec(), app.oodSeed, Number($('k').value));
+  });
+  $('omega').addEventListener('input', () => {
+    labelOod();
+    sampleTruth(omegaSpec(), app.oodSeed, Number($('k').value));
+  });
+  $('omega-new').addEventListener('click', () => {
+    app.oodSeed = randomSeed();
+    sampleTruth(omegaSpec(), app.oodSeed, Number($('k').value));
+  });
+  $('use-csv').addEventListener('click', () => useData($('csv').value, { title: 'pasted data' }));
+  for (const button of document.querySelectorAll('[data-dataset]')) {
+    button.addEventListener('click', () => loadDataset(button.dataset.dataset));
+  }
+  const dropTargets = [$('plot'), $('csv')];
+  for (const target of dropTargets) {
+    target.addEventListener('dragover', (e) => {
+      e.preventDefault();
+      target.classList.add('dropping');
+    });
+    target.addEventListener('dragleave', () => target.classList.remove('dropping'));
+    target.addEventListener('drop', async (e) => {
+      e.preventDefault();
+      target.classList.remove('dropping');
+      const file = e.dataTransfer?.files?.[0];
+      const text = file ? await file.text() : e.dataTransfer?.getData('text/plain');
+      if (text) {
+        $('csv').value = text.slice(0, 200000);
+        useData(text, { title: file?.name ?? 'dropped data' });
+      }
+    });
+  }
+}
+
+function applyHash() {
+  const { state, warnings } = parseHash(location.hash, (app.manifest?.models ?? []).map((m) => m.id));
+  message('hash', warnings.length ? `The link had problems: ${warnings.join(' ')}` : '', 'warning');
+  if (state.truth?.family !== app.state.truth?.family || state.truth?.seed !== app.state.truth?.seed) app.truth = null;
+  const modelChanged = state.model !== app.state.model;
+  app.state = state;
+  fitDomain();
+  syncControls();
+  plot.setPoints(state.points);
+  render();
+  return modelChanged;
+}
+
+/** Test and debugging hook: the state, the last view, and a promise for the next idle moment. */
+window.incontext = {
+  get state() {
+    return structuredClone(app.state);
+  },
+  get view() {
+    return app.view;
+  },
+  get info() {
+    return app.info;
+  },
+  /** The model's (or else Bayes's) predicted mean at display x, from the last result. */
+  meanAt(x, which = 'model') {
+    const v = app.view;
+    const s = v?.[which];
+    if (!s) return null;
+    let best = 0;
+    v.xs.forEach((q, i) => {
+      if (Math.abs(q - x) < Math.abs(v.xs[best] - x)) best = i;
+    });
+    return s.mean[best];
+  },
+  idle() {
+    return !app.inFlight && !app.pending ? Promise.resolve() : new Promise((resolve) => app.idleWaiters.push(resolve));
+  },
+};
+
+async function main() {
+  bindControls();
+  app.manifest = await loadManifest();
+  applyHash();
+  fitDomain();
+  fillModelPicker();
+  loadSelectedModel();
+  writeHash();
+  window.addEventListener('hashchange', () => {
+    if (location.hash.slice(1) === encodeHash(app.state)) return;
+    const modelChanged = applyHash();
+    fillModelPicker();
+    if (modelChanged) loadSelectedModel();
+    refreshTruth();
+    requestPrediction();
+  });
+  if ('serviceWorker' in navigator && !new URLSearchParams(location.search).has('nosw')) {
+    navigator.serviceWorker.register(new URL('./sw.js', import.meta.url)).catch((e) => {
+      message('sw', `Offline use is unavailable: ${e.message}`, 'note');
+    });
+  }
+}
+
+main();
