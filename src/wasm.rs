@@ -74,6 +74,13 @@ fn pruned(g: &GaussianMixture) -> GaussianMixture {
 /// `Φ⁻¹` at [`QUANTILE_LEVELS`] (Abramowitz & Stegun 26.2): starting points for Newton's method.
 const NORMAL_QUANTILES: [f64; 5] = [-1.644_853_626_951_472_2, -0.674_489_750_196_081_7, 0.0, 0.674_489_750_196_081_7, 1.644_853_626_951_472_2];
 
+/// `p(y) = Σ w_j φ((y − μ_j)/s_j)/s_j` (underflows to 0 far in the tails, where the Newton
+/// step below falls back to bisection).
+fn mixture_density(g: &GaussianMixture, y: f64) -> f64 {
+    let norm = 1.0 / (2.0 * std::f64::consts::PI).sqrt();
+    g.weights.iter().zip(&g.means).zip(&g.stds).map(|((w, m), s)| w * norm / s * (-0.5 * ((y - m) / s).powi(2)).exp()).sum()
+}
+
 /// Quantiles of a Gaussian mixture at [`QUANTILE_LEVELS`] by safeguarded Newton steps on its
 /// CDF, started at the moment-matched Gaussian's quantile and kept inside a shrinking bracket
 /// (a bisection step whenever Newton would leave it). Converges in a handful of CDF
@@ -90,7 +97,7 @@ fn mixture_quantiles(g: &GaussianMixture) -> [f64; 5] {
         for _ in 0..200 {
             let f = g.cdf(y) - p;
             if f < 0.0 { lo = y } else { hi = y }
-            let density = g.log_density(y).exp();
+            let density = mixture_density(g, y);
             let mut next = y - f / density;
             if !(next > lo && next < hi) {
                 next = 0.5 * (lo + hi);

@@ -1,12 +1,13 @@
 // The demo page: state (mirrored into the URL hash), the inference worker, the plot and the
 // controls. Plain ES module, no build step. `embed.html` runs the same code with a smaller UI.
 
-import { parseHash, encodeHash, defaultState } from './lib/state.js';
+import { parseHash, encodeHash, defaultState, compact } from './lib/state.js';
 import { parseCsv, CsvError, spreadSubsample, contextStats, IDENTITY, toModelX, toModelY, fromModelY } from './lib/csv.js';
 import { Plot } from './lib/plot.js';
 
 const EMBED = document.body.dataset.embed === 'true';
-const QUERIES = 256; // query points per curve
+const QUERIES = 256; // query points per model curve
+const QUERIES_BAYES = 96; // the Bayes posterior has thousands of components: fewer queries
 const NO_MODEL_CONTEXT = 60; // context points taken without a model (Bayes + least squares)
 const X_PRIOR_BOUND = 3; // pretraining x ~ N(0, 1): |x| > 3 has probability 0.27%
 const MANIFEST_URL = new URL('./models/manifest.json', import.meta.url).href;
@@ -41,8 +42,6 @@ const app = {
   truth: null, // {key, xs, ys} noiseless curve of the sampled function, model units
   domain: { x0: -3, x1: 3, y0: -3, y1: 3 },
   nextId: 1,
-  pending: null,
-  inFlight: null,
   idleWaiters: [],
   oodSeed: randomSeed(),
   messages: new Map(),
@@ -76,22 +75,62 @@ function message(key, text, kind = 'error') {
   }
 }
 
-// --- worker -------------------------------------------------------------------------------------
+// --- workers ----------------------------------------------------------------------------------
 
-const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
-worker.onerror = (e) => message('worker', `The inference worker failed: ${e.message || 'could not start'}.`);
-const samples = new Map(); // id → resolve
+/** One worker with latest-wins prediction requests: while one runs, only the newest waits. */
+class Channel {
+  constructor(name) {
+    this.name = name;
+    this.worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+    this.worker.onerror = (e) => message(`worker-${name}`, `The ${name} worker failed: ${e.message || 'could not start'}.`);
+    this.pending = null;
+    this.inFlight = null;
+  }
 
-worker.onmessage = ({ data }) => {
+  post(msg) {
+    this.worker.postMessage(msg);
+  }
+
+  request(req) {
+    this.pending = req;
+    this.pump();
+  }
+
+  pump() {
+    if (this.inFlight || !this.pending) return;
+    this.inFlight = this.pending;
+    this.pending = null;
+    this.post({ type: 'predict', id: this.inFlight.id, ...this.inFlight.message });
+  }
+
+  /** The request a result answers, or null for a stale one; sends the next request. */
+  finish(id) {
+    if (this.inFlight?.id !== id) return null;
+    const request = this.inFlight;
+    this.inFlight = null;
+    this.pump();
+    return request;
+  }
+
+  get idle() {
+    return !this.inFlight && !this.pending;
+  }
+}
+
+const modelChannel = new Channel('model');
+const bayesChannel = new Channel('Bayes');
+const samples = new Map(); // id → {resolve, reject}
+
+modelChannel.worker.onmessage = ({ data }) => {
   switch (data.type) {
     case 'loading':
-      if (data.id === app.state.model || data.id === currentModelEntry()?.id) showProgress(data.loaded, data.total);
+      if (data.id === currentModelEntry()?.id) showProgress(data.loaded, data.total);
       break;
     case 'ready':
-      onReady(data);
+      onModelReady(data);
       break;
     case 'result':
-      onResult(data);
+      onResult(modelChannel, data);
       break;
     case 'sample':
       samples.get(data.id)?.resolve(data.sample);
@@ -103,6 +142,12 @@ worker.onmessage = ({ data }) => {
     default:
       break;
   }
+};
+
+bayesChannel.worker.onmessage = ({ data }) => {
+  if (data.type === 'reference') onReference(data);
+  else if (data.type === 'result') onResult(bayesChannel, data);
+  else if (data.type === 'error') message('worker-bayes', `Bayes posterior: ${data.message}`);
 };
 
 function onWorkerError({ id, stage, message: text }) {
@@ -120,14 +165,14 @@ function onWorkerError({ id, stage, message: text }) {
     requestPrediction();
     return;
   }
-  message(`worker-${stage}`, `${stage === 'init' ? '' : 'Worker: '}${text}`);
+  message(`worker-${stage}`, text);
 }
 
 function sampleInWorker(family, seed, k, sigma, curveXs) {
   const id = app.nextId++;
   return new Promise((resolve, reject) => {
     samples.set(id, { resolve, reject });
-    worker.postMessage({ type: 'sample', id, family, seed, k, sigma, curveXs });
+    modelChannel.post({ type: 'sample', id, family, seed, k, sigma, curveXs });
   });
 }
 
@@ -180,7 +225,6 @@ function fillModelPicker() {
   if (!app.manifest.models.length) {
     const option = document.createElement('option');
     option.textContent = 'no trained model yet';
-    option.disabled = true;
     picker.append(option);
   }
   picker.disabled = app.manifest.models.length === 0;
@@ -192,7 +236,7 @@ function loadSelectedModel() {
   const entry = currentModelEntry();
   if (!entry) {
     const ref = app.manifest.reference ?? { mixture: 'linear(bias):0.5,sinusoid(omega_lo=0.5,omega_hi=2.5):0.5', noise: [0.01, 0.2] };
-    worker.postMessage({ type: 'reference', mixture: ref.mixture, noise: ref.noise });
+    bayesChannel.post({ type: 'reference', mixture: ref.mixture, noise: ref.noise });
     $('status-model').textContent = 'no trained model: Bayes posterior and least squares';
     return;
   }
@@ -201,29 +245,36 @@ function loadSelectedModel() {
   app.info = null;
   app.loadedId = '';
   // Bayes and least squares answer while the model downloads.
-  if (entry.mixture && entry.noise) worker.postMessage({ type: 'reference', mixture: entry.mixture, noise: entry.noise });
+  if (entry.mixture && entry.noise) bayesChannel.post({ type: 'reference', mixture: entry.mixture, noise: entry.noise });
   showProgress(0, entry.bytes);
-  worker.postMessage({ type: 'load', id: entry.id, url: new URL(entry.file, MANIFEST_URL).href, bytes: entry.bytes, sha256: entry.sha256 });
+  modelChannel.post({ type: 'load', id: entry.id, url: new URL(entry.file, MANIFEST_URL).href, bytes: entry.bytes, sha256: entry.sha256 });
 }
 
-function onReady({ backend, model, reference, referenceError }) {
+function onModelReady({ backend, model }) {
   app.backend = backend;
   $('status-backend').textContent = backend;
+  hideProgress();
+  app.info = model.info;
+  app.loadedId = model.id;
+  app.families = model.info.families;
+  const { nLayer, nEmbd, nHead, trainingSteps } = model.info;
+  $('status-model').textContent =
+    `${model.id}: ${nLayer} layers × ${nEmbd} wide, ${nHead} heads, ${trainingSteps} steps; ` +
+    `loaded in ${Math.round(model.loadMs)} ms${model.fromCache ? ' from the offline cache' : ''}`;
+  $('status-cache').hidden = !model.fromCache;
+  // The Bayes posterior of the model's own mixture (the manifest's copy may be stale).
+  bayesChannel.post({ type: 'reference', mixture: model.info.mixture, noise: model.info.noise });
+  fillFamilyControls();
+  refreshTruth();
+  requestPrediction();
+}
+
+function onReference({ backend, reference, error }) {
+  if (!app.backend) $('status-backend').textContent = backend;
   app.reference = reference;
-  message('reference', referenceError ?? '', 'warning');
-  if (model) {
-    hideProgress();
-    app.info = model.info;
-    app.loadedId = model.id;
-    app.families = model.info.families;
-    const { nLayer, nEmbd, nHead, maxPoints, trainingSteps } = model.info;
-    $('status-model').textContent =
-      `${model.id}: ${nLayer} layers × ${nEmbd} wide, ${nHead} heads, ${trainingSteps} steps; ` +
-      `loaded in ${Math.round(model.loadMs)} ms${model.fromCache ? ' from the offline cache' : ''}`;
-    $('status-cache').hidden = !model.fromCache;
-  } else if (reference && !app.info) {
-    app.families = reference.families;
-  }
+  app.referenceKnown = true;
+  message('reference', error ?? '', 'warning');
+  if (!app.info && reference) app.families = reference.families;
   fillFamilyControls();
   refreshTruth();
   requestPrediction();
@@ -242,64 +293,47 @@ function transform() {
 function requestPrediction() {
   const t = transform();
   const used = app.state.points.slice(0, maxContext());
-  const xs = plot.queryXs(QUERIES);
-  app.pending = {
-    id: app.nextId++,
-    t,
-    xsDisplay: xs,
-    points: used,
-    message: {
-      xs: used.map((p) => toModelX(t, p[0])),
-      ys: used.map((p) => toModelY(t, p[1])),
-      queries: xs.map((x) => toModelX(t, x)),
-      want: { model: Boolean(app.info), bayes: app.state.bayes, ls: app.state.ls },
-    },
+  const xs = used.map((p) => toModelX(t, p[0]));
+  const ys = used.map((p) => toModelY(t, p[1]));
+  const build = (count, want) => {
+    const xsDisplay = plot.queryXs(count);
+    return { id: app.nextId++, t, xsDisplay, message: { xs, ys, queries: xsDisplay.map((x) => toModelX(t, x)), want } };
   };
+  modelChannel.request(build(QUERIES, { model: Boolean(app.info), bayes: false, ls: app.state.ls }));
+  if (app.state.bayes && app.reference) bayesChannel.request(build(QUERIES_BAYES, { model: false, bayes: true, ls: false }));
   document.body.dataset.busy = 'true';
-  pump();
 }
 
-function pump() {
-  if (app.inFlight || !app.pending) return;
-  app.inFlight = app.pending;
-  app.pending = null;
-  worker.postMessage({ type: 'predict', id: app.inFlight.id, ...app.inFlight.message });
-}
-
-/** A summary mapped from model units back to display units. */
-function toDisplay(summary, t) {
+/** A summary mapped from model units back to display units, with its query inputs. */
+function toDisplay(summary, t, xs) {
   if (!summary) return null;
   const map = (a) => (a ? a.map((v) => fromModelY(t, v)) : null);
-  return { ...summary, mean: map(summary.mean), quantiles: map(summary.quantiles), borders: map(summary.borders) };
+  return { ...summary, xs, mean: map(summary.mean), quantiles: map(summary.quantiles), borders: map(summary.borders) };
 }
 
-function onResult(result) {
-  const request = app.inFlight;
-  if (!request || request.id !== result.id) return;
-  app.inFlight = null;
-  for (const key of ['model', 'bayes', 'ls']) message(`predict-${key}`, result.errors[key] ? `${key === 'model' ? 'Model' : key === 'bayes' ? 'Bayes posterior' : 'Least squares'}: ${result.errors[key]}` : '');
-  const t = request.t;
-  app.view = {
-    id: request.id,
-    xs: request.xsDisplay,
-    model: toDisplay(result.model, t),
-    bayes: toDisplay(result.bayes, t),
-    ls: toDisplay(result.ls, t),
-    ms: result.ms,
-    t,
-    points: request.points,
-    modelPoints: request.message,
-  };
-  render();
-  if (result.ms.model !== undefined) {
-    $('status-ms').textContent = `${result.ms.model.toFixed(1)} ms per prediction (${request.message.xs.length} points, ${QUERIES} queries)`;
-  } else if (result.ms.bayes !== undefined) {
-    $('status-ms').textContent = `Bayes ${result.ms.bayes.toFixed(1)} ms`;
+const LABELS = { model: 'Model', bayes: 'Bayes posterior', ls: 'Least squares' };
+
+function onResult(channel, result) {
+  const request = channel.finish(result.id);
+  if (!request) return;
+  const keys = channel === bayesChannel ? ['bayes'] : ['model', 'ls'];
+  app.view = app.view ?? {};
+  for (const key of keys) {
+    message(`predict-${key}`, result.errors[key] ? `${LABELS[key]}: ${result.errors[key]}` : '');
+    app.view[key] = request.message.want[key] ? toDisplay(result[key], request.t, request.xsDisplay) : null;
   }
-  pump();
-  if (!app.inFlight && !app.pending) {
+  if (channel === modelChannel) {
+    app.view.id = request.id;
+    app.view.modelPoints = request.message;
+    if (result.ms.model !== undefined) {
+      $('status-ms').textContent = `${result.ms.model.toFixed(1)} ms per prediction (${request.message.xs.length} points, ${QUERIES} queries)`;
+    }
+  } else if (!app.info && result.ms.bayes !== undefined) {
+    $('status-ms').textContent = `Bayes posterior ${result.ms.bayes.toFixed(0)} ms (${request.message.xs.length} points, ${QUERIES_BAYES} queries)`;
+  }
+  render();
+  if (modelChannel.idle && bayesChannel.idle) {
     document.body.dataset.busy = 'false';
-    document.body.dataset.resultId = String(request.id);
     app.idleWaiters.splice(0).forEach((resolve) => resolve());
   }
 }
@@ -336,7 +370,6 @@ function render() {
   plot.render({
     domain: app.domain,
     labels: { x: s.xLabel || 'x', y: s.yLabel || 'y' },
-    xs: v.xs,
     model: v.model,
     bayes: v.bayes,
     ls: v.ls,
@@ -346,10 +379,10 @@ function render() {
   renderBeliefs(v);
   renderWarnings();
   $('source').textContent = s.source ? `Data: ${s.source}` : '';
-  $('legend-bayes').hidden = !s.bayes;
   $('legend-ls').hidden = !s.ls;
   $('legend-truth').hidden = !truth;
   $('legend-model').hidden = !app.info;
+  $('legend-bayes').hidden = !s.bayes || !app.reference;
 }
 
 function renderBeliefs(v) {
@@ -357,7 +390,7 @@ function renderBeliefs(v) {
   box.replaceChildren();
   const names = app.info?.families.map((f) => f.name) ?? v.bayes?.families ?? app.families.map((f) => f.name);
   const model = v.model?.familyProbs;
-  const bayes = app.state.bayes ? v.bayes?.familyProbs : null;
+  const bayes = app.state.bayes && app.reference ? v.bayes?.familyProbs : null;
   if (!names?.length) return;
   for (let j = 0; j < names.length; j += 1) {
     const row = document.createElement('div');
@@ -385,8 +418,8 @@ function renderBeliefs(v) {
       const text = document.createElement('span');
       text.className = 'pct';
       text.textContent = `${(100 * p).toFixed(0)}%`;
-      bar.append(fill, text);
-      bars.append(bar);
+      bar.append(fill);
+      bars.append(bar, text);
     }
     row.append(bars);
     box.append(row);
@@ -427,11 +460,11 @@ function writeHash() {
   if (full) full.href = `index.html${hash ? `#${hash}` : ''}`;
 }
 
-/** Applies a state change; `points` changes refit the plot's domain unless `keepDomain`. */
-function update(changes, { keepDomain = false } = {}) {
+/** Applies a state change; a change of points or of standardisation refits the plot's domain. */
+function update(changes) {
   Object.assign(app.state, changes);
-  if ('points' in changes && !keepDomain) fitDomain();
-  if ('std' in changes) fitDomain();
+  app.state.points = canonical(app.state.points);
+  if ('points' in changes || 'std' in changes) fitDomain();
   syncControls();
   plot.setPoints(app.state.points);
   writeHash();
@@ -605,9 +638,12 @@ async function loadDataset(key) {
 
 // --- wiring -------------------------------------------------------------------------------------
 
+/** Points as stored: 6 significant digits, so a shared link reproduces the view exactly. */
+const canonical = (points) => points.map(([x, y]) => [compact(x), compact(y)]);
+
 const plot = new Plot($('plot'), {
   onEdit(points, final) {
-    Object.assign(app.state, { points });
+    Object.assign(app.state, { points: canonical(points) });
     if (final) {
       syncControls();
       writeHash();
@@ -711,17 +747,26 @@ window.incontext = {
   },
   /** The model's (or else Bayes's) predicted mean at display x, from the last result. */
   meanAt(x, which = 'model') {
-    const v = app.view;
-    const s = v?.[which];
+    const s = app.view?.[which];
     if (!s) return null;
     let best = 0;
-    v.xs.forEach((q, i) => {
-      if (Math.abs(q - x) < Math.abs(v.xs[best] - x)) best = i;
+    s.xs.forEach((q, i) => {
+      if (Math.abs(q - x) < Math.abs(s.xs[best] - x)) best = i;
     });
     return s.mean[best];
   },
   idle() {
-    return !app.inFlight && !app.pending ? Promise.resolve() : new Promise((resolve) => app.idleWaiters.push(resolve));
+    return modelChannel.idle && bayesChannel.idle ? Promise.resolve() : new Promise((resolve) => app.idleWaiters.push(resolve));
+  },
+  /** True once the manifest is read, the model (if any) loaded or failed, and predictions drawn. */
+  get settled() {
+    const modelDone = !currentModelEntry() || app.loadedId === currentModelEntry().id || app.messages.has('model');
+    return Boolean(app.manifest) && modelDone && app.referenceKnown && modelChannel.idle && bayesChannel.idle && Boolean(app.view);
+  },
+  /** Viewport coordinates of the display point (x, y) on the plot. */
+  toScreen(x, y) {
+    const r = plot.svg.getBoundingClientRect();
+    return [r.left + plot.sx(x), r.top + plot.sy(y)];
   },
 };
 

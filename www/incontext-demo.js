@@ -19,7 +19,7 @@ class IncontextDemo extends HTMLElement {
     if (!this.shadowRoot) {
       const root = this.attachShadow({ mode: 'open' });
       const style = document.createElement('style');
-      style.textContent = ':host{display:block} iframe{display:block;width:100%;border:1px solid #d1d9e0;border-radius:8px}';
+      style.textContent = ':host{display:block} iframe{display:block;box-sizing:border-box;width:100%;border:1px solid #d1d9e0;border-radius:8px}';
       this.frame = document.createElement('iframe');
       this.frame.title = 'incontext: in-context learning demo';
       this.frame.loading = 'lazy';

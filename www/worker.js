@@ -1,30 +1,30 @@
-// The Web Worker that owns the wasm module, so the page never blocks on inference.
+// A Web Worker that owns one instance of the wasm module, so the page never blocks on
+// inference. The page runs two: one for the transformer, least squares and function draws,
+// one for the Bayes posterior (thousands of mixture components: slower, and it must never
+// delay the model's curve).
 //
 // Protocol (DESIGN.md, "Worker protocol"). Page → worker:
-//   {type: 'load', id, url, bytes, sha256}        load a model (bytes/sha256 from the manifest)
-//   {type: 'reference', mixture, noise: [lo, hi]} Bayes + least squares without a model
-//   {type: 'predict', id, xs, ys, queries, want: {model, bayes, ls}}   1-D, model units
+//   {type: 'load', id, url, bytes, sha256}         load a model (size and hash from the manifest)
+//   {type: 'reference', mixture, noise: [lo, hi]}  set the Bayes posterior's pretraining mixture
+//   {type: 'predict', id, xs, ys, queries, want: {model, bayes, ls}}   1-D inputs, model units
 //   {type: 'sample', id, family, seed, k, sigma, curveXs}
 // Worker → page:
-//   {type: 'loading', id, loaded, total}               download progress (bytes)
-//   {type: 'ready', backend, model: {id, info, fromCache, loadMs} | null,
-//    reference: {mixture, noise, families} | null, referenceError: string | null}
-//   {type: 'result', id, model, bayes, ls, ms: {model, bayes, ls}, errors}
-//   {type: 'sample', id, sample}
+//   {type: 'loading', id, loaded, total}           model download progress (bytes)
+//   {type: 'ready', backend, model: {id, info, fromCache, loadMs}}
+//   {type: 'reference', backend, reference: {mixture, noise, families} | null, error}
+//   {type: 'result', id, model, bayes, ls, ms: {model?, bayes?, ls?}, errors: {model?, bayes?, ls?}}
+//   {type: 'sample', id, sample: {xs, ys, curve, family}}
 //   {type: 'error', id, stage, message}
+// Summaries hold Float64Arrays whose buffers are transferred to the page.
 
 import init, { Model, Reference, leastSquares, sampleFunction } from './pkg/incontext.js';
 
 const BACKEND = 'wasm-simd';
 let model = null; // {id, wasm: Model, info}
-let reference = null; // {mixture, noise, wasm: Reference}
+let reference = null; // {mixture, noise, families, wasm: Reference}
 let loadToken = 0;
 
 const wasmReady = init({ module_or_path: new URL('./pkg/incontext_bg.wasm', import.meta.url) });
-
-function fail(id, stage, error) {
-  self.postMessage({ type: 'error', id, stage, message: error?.message ?? String(error) });
-}
 
 /** Reads a response body with progress messages; `total` comes from the manifest. */
 async function readWithProgress(response, id, total) {
@@ -54,56 +54,47 @@ async function sha256Hex(bytes) {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-/** Sets the Bayes posterior's mixture; returns an error message if it cannot be built. */
-function setReference(mixture, noise) {
-  if (reference && reference.mixture === mixture && reference.noise[0] === noise[0] && reference.noise[1] === noise[1]) {
-    return null;
-  }
-  reference?.wasm.free();
-  reference = null;
-  try {
-    const wasm = new Reference(mixture, noise[0], noise[1], 1);
-    reference = { mixture, noise, wasm, families: wasm.families() };
-    return null;
-  } catch (e) {
-    return `the Bayes posterior is unavailable for ${mixture}: ${e.message}`;
-  }
-}
-
-function referenceInfo() {
-  return reference ? { mixture: reference.mixture, noise: reference.noise, families: reference.families } : null;
-}
-
 async function load({ id, url, bytes: total, sha256 }) {
   const token = ++loadToken;
   const started = performance.now();
-  await wasmReady;
-  const cache = self.caches ? await self.caches.match(url).catch(() => undefined) : undefined;
-  const response = cache ?? (await fetch(url));
+  const cached = self.caches ? await self.caches.match(url).catch(() => undefined) : undefined;
+  const response = cached ?? (await fetch(url));
   if (!response.ok) throw new Error(`downloading ${url} failed: HTTP ${response.status}`);
   const bytes = await readWithProgress(response, id, total);
   if (token !== loadToken) return; // a newer load superseded this one
   if (sha256) {
     const actual = await sha256Hex(bytes);
     if (actual !== null && actual !== sha256) {
-      throw new Error(`${url} is corrupted or outdated: SHA-256 ${actual.slice(0, 12)}… differs from the manifest's ${sha256.slice(0, 12)}…`);
+      throw new Error(`${url} does not match the manifest (SHA-256 ${actual.slice(0, 12)}…, expected ${sha256.slice(0, 12)}…)`);
     }
   }
   const wasm = Model.load(bytes);
   model?.wasm.free();
-  const info = wasm.info();
-  model = { id, wasm, info };
-  const referenceError = setReference(info.mixture, info.noise);
+  model = { id, wasm, info: wasm.info() };
   self.postMessage({
     type: 'ready',
     backend: BACKEND,
-    model: { id, info, fromCache: Boolean(cache), loadMs: performance.now() - started },
-    reference: referenceInfo(),
-    referenceError,
+    model: { id, info: model.info, fromCache: Boolean(cached), loadMs: performance.now() - started },
   });
 }
 
-/** Owned copies of a summary's buffers to transfer to the page. */
+function setReference({ mixture, noise }) {
+  const same = reference && reference.mixture === mixture && reference.noise[0] === noise[0] && reference.noise[1] === noise[1];
+  let error = null;
+  if (!same) {
+    reference?.wasm.free();
+    reference = null;
+    try {
+      const wasm = new Reference(mixture, noise[0], noise[1], 1);
+      reference = { mixture, noise, wasm, families: wasm.families() };
+    } catch (e) {
+      error = `The Bayes posterior is unavailable for ${mixture}: ${e.message}`;
+    }
+  }
+  const info = reference && { mixture: reference.mixture, noise: reference.noise, families: reference.families };
+  self.postMessage({ type: 'reference', backend: BACKEND, reference: info, error });
+}
+
 function transferables(...summaries) {
   const out = [];
   for (const s of summaries) {
@@ -113,38 +104,23 @@ function transferables(...summaries) {
   return out;
 }
 
-function timed(fn) {
-  const t0 = performance.now();
-  const value = fn();
-  return [value, performance.now() - t0];
-}
-
 function predict({ id, xs, ys, queries, want }) {
   const result = { type: 'result', id, model: null, bayes: null, ls: null, ms: {}, errors: {} };
   const x = Float64Array.from(xs);
   const y = Float64Array.from(ys);
   const q = Float64Array.from(queries);
-  if (want.model && model) {
+  const run = (key, fn) => {
+    const t0 = performance.now();
     try {
-      [result.model, result.ms.model] = timed(() => model.wasm.predict(x, y, q, 1));
+      result[key] = fn();
+      result.ms[key] = performance.now() - t0;
     } catch (e) {
-      result.errors.model = e.message;
+      result.errors[key] = e.message;
     }
-  }
-  if (want.bayes && reference) {
-    try {
-      [result.bayes, result.ms.bayes] = timed(() => reference.wasm.bayes(x, y, q));
-    } catch (e) {
-      result.errors.bayes = e.message;
-    }
-  }
-  if (want.ls) {
-    try {
-      [result.ls, result.ms.ls] = timed(() => leastSquares(x, y, q, 1));
-    } catch (e) {
-      result.errors.ls = e.message;
-    }
-  }
+  };
+  if (want.model && model) run('model', () => model.wasm.predict(x, y, q, 1));
+  if (want.bayes && reference) run('bayes', () => reference.wasm.bayes(x, y, q));
+  if (want.ls) run('ls', () => leastSquares(x, y, q, 1));
   self.postMessage(result, transferables(result.model, result.bayes, result.ls));
 }
 
@@ -152,7 +128,7 @@ self.onmessage = async ({ data }) => {
   try {
     await wasmReady;
   } catch (e) {
-    fail(data?.id, 'init', new Error(`WebAssembly failed to start: ${e.message}`));
+    self.postMessage({ type: 'error', id: data?.id, stage: 'init', message: `WebAssembly failed to start: ${e.message}` });
     return;
   }
   try {
@@ -160,11 +136,9 @@ self.onmessage = async ({ data }) => {
       case 'load':
         await load(data);
         break;
-      case 'reference': {
-        const referenceError = setReference(data.mixture, data.noise);
-        self.postMessage({ type: 'ready', backend: BACKEND, model: null, reference: referenceInfo(), referenceError });
+      case 'reference':
+        setReference(data);
         break;
-      }
       case 'predict':
         predict(data);
         break;
@@ -177,6 +151,6 @@ self.onmessage = async ({ data }) => {
         throw new Error(`unknown message type '${data?.type}'`);
     }
   } catch (e) {
-    fail(data?.id, data?.type, e);
+    self.postMessage({ type: 'error', id: data?.id, stage: data?.type, message: e?.message ?? String(e) });
   }
 };

@@ -241,7 +241,8 @@ export class Plot {
   #drawCursor() {
     const g = this.layers.cursor;
     g.replaceChildren();
-    const show = document.activeElement === this.svg && this.cursor;
+    // Keyboard focus only: a click or tap focuses the plot too, but then needs no crosshair.
+    const show = document.activeElement === this.svg && this.svg.matches(':focus-visible') && this.cursor;
     if (!show) {
       this.hooks.onCursor?.('');
       return;
@@ -350,8 +351,8 @@ export class Plot {
   }
 
   /**
-   * Redraws everything. `view`: {domain, labels, xs (display), model, bayes, ls (summaries in
-   * display units), truth: {xs, ys} | null, show: {bands, heat, ls, bayes}}.
+   * Redraws everything. `view`: {domain, labels, model, bayes, ls (summaries in display units,
+   * each with its query inputs `xs`), truth: {xs, ys} | null, show: {bands, heat, ls, bayes}}.
    */
   render(view) {
     this.last = view;
@@ -359,26 +360,24 @@ export class Plot {
     if (view.labels) this.labels = view.labels;
     this.#axes();
     for (const name of ['band90', 'band50', 'bayes', 'truth', 'ls', 'mean']) this.layers[name].replaceChildren();
-    const { xs, model, bayes, ls, truth, show = {} } = view;
-    this.#heat(xs, show.heat && model ? model.probs : null, model?.borders);
-    if (xs && model) {
-      const q = xs.length;
-      const level = (l) => model.quantiles.subarray(l * q, (l + 1) * q);
+    const { model, bayes, ls, truth, show = {} } = view;
+    this.#heat(model?.xs, show.heat && model ? model.probs : null, model?.borders);
+    const level = (s, l) => s.quantiles.subarray(l * s.xs.length, (l + 1) * s.xs.length);
+    if (model) {
       if (show.bands && model.quantiles) {
-        this.#band(this.layers.band90, xs, level(0), level(4), 'band90');
-        this.#band(this.layers.band50, xs, level(1), level(3), 'band50');
+        this.#band(this.layers.band90, model.xs, level(model, 0), level(model, 4), 'band90');
+        this.#band(this.layers.band50, model.xs, level(model, 1), level(model, 3), 'band50');
       }
-      this.#line(this.layers.mean, xs, model.mean, 'mean');
+      this.#line(this.layers.mean, model.xs, model.mean, 'mean');
     }
-    if (xs && bayes && show.bayes) {
-      const q = xs.length;
+    if (bayes && show.bayes) {
       if (show.bands && bayes.quantiles) {
-        this.#line(this.layers.bayes, xs, bayes.quantiles.subarray(0, q), 'bayes-band');
-        this.#line(this.layers.bayes, xs, bayes.quantiles.subarray(4 * q, 5 * q), 'bayes-band');
+        this.#line(this.layers.bayes, bayes.xs, level(bayes, 0), 'bayes-band');
+        this.#line(this.layers.bayes, bayes.xs, level(bayes, 4), 'bayes-band');
       }
-      this.#line(this.layers.bayes, xs, bayes.mean, 'bayes-mean');
+      this.#line(this.layers.bayes, bayes.xs, bayes.mean, 'bayes-mean');
     }
-    if (xs && ls && show.ls) this.#line(this.layers.ls, xs, ls.mean, 'ls');
+    if (ls && show.ls) this.#line(this.layers.ls, ls.xs, ls.mean, 'ls');
     if (truth) this.#line(this.layers.truth, truth.xs, truth.ys, 'truth');
     this.#drawPoints();
     this.#drawCursor();

@@ -1,0 +1,291 @@
+// The page end to end in headless Chromium (Debian's /usr/bin/chromium via playwright-core):
+// add points and see the prediction move toward them, drag/delete/keyboard editing, switch
+// models, paste a CSV, reload from a shared link, reload offline, and survive a hostile URL
+// hash and a malformed CSV. Screenshots go to tests/browser/artifacts/ (gitignored).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { startServer } from './server.mjs';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const artifacts = `${root}tests/browser/artifacts`;
+mkdirSync(artifacts, { recursive: true });
+const manifest = JSON.parse(readFileSync(`${root}www/models/manifest.json`, 'utf8'));
+const hasModel = manifest.models.length > 0;
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer({ root: `${root}www` });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** A fresh context (own storage and service worker) and page; collects page errors. */
+async function open(hash = '', options = {}) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, ...options });
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(e.message));
+  page.on('console', (m) => m.type() === 'error' && page.errors.push(m.text()));
+  await page.goto(`${server.url}${options.path ?? 'index.html'}${hash}`);
+  await settle(page);
+  return { context, page };
+}
+
+async function settle(page) {
+  await page.waitForFunction(() => window.incontext?.settled === true, null, { timeout: 60000 });
+}
+
+/** The predicted mean at display x of the model (or, without one, the Bayes posterior). */
+function meanAt(page, x, which = hasModel ? 'model' : 'bayes') {
+  return page.evaluate(([x, which]) => window.incontext.meanAt(x, which), [x, which]);
+}
+
+async function clickAt(page, x, y, options = {}) {
+  await page.locator('#plot').scrollIntoViewIfNeeded();
+  const [px, py] = await page.evaluate(([x, y]) => window.incontext.toScreen(x, y), [x, y]);
+  await page.mouse.click(px, py, options);
+}
+
+async function idle(page) {
+  await page.evaluate(() => window.incontext.idle());
+  await settle(page);
+}
+
+const state = (page) => page.evaluate(() => window.incontext.state);
+const messages = (page) => page.locator('#messages').innerText();
+
+test('adding points moves the predicted mean toward them', async () => {
+  const { context, page } = await open();
+  assert.match(await page.locator('#status-backend').innerText(), /wasm-simd/);
+  const before = await meanAt(page, 1);
+  assert.ok(Math.abs(before) < 0.5, `prior mean at x = 1 is ${before}`);
+  for (const x of [0.6, 0.9, 1.2, 1.5]) await clickAt(page, x, 2);
+  await idle(page);
+  assert.equal((await state(page)).points.length, 4);
+  const after = await meanAt(page, 1);
+  assert.ok(Math.abs(after - 2) < Math.abs(before - 2) - 1, `mean at x = 1 moved from ${before} to ${after}, toward 2`);
+  // Least squares through four points at y = 2 is the constant 2 (with intercept).
+  assert.ok(Math.abs((await meanAt(page, -2, 'ls')) - 2) < 0.05);
+  // The family belief is drawn with a bar per family for the model and/or Bayes.
+  assert.ok((await page.locator('#beliefs .bar').count()) >= 2);
+  await page.locator('#show-heat').check();
+  await idle(page);
+  await page.screenshot({ path: `${artifacts}/points-heatmap.png`, fullPage: true });
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});
+
+test('points can be dragged, deleted by right-click, and edited from the keyboard', async () => {
+  const { context, page } = await open('#pts=0,0;1,1');
+  const [px, py] = await page.evaluate(() => window.incontext.toScreen(0, 0));
+  await page.mouse.move(px, py);
+  await page.mouse.down();
+  await page.mouse.move(px + 40, py - 40, { steps: 5 });
+  await page.mouse.up();
+  await idle(page);
+  let s = await state(page);
+  assert.equal(s.points.length, 2);
+  assert.ok(s.points[0][0] > 0.1 && s.points[0][1] > 0.1, `dragged to ${s.points[0]}`);
+  await clickAt(page, 1, 1, { button: 'right' });
+  await idle(page);
+  assert.deepEqual((await state(page)).points.length, 1);
+  // Keyboard: focus the plot, move the crosshair, Enter adds; Tab to a point, Delete removes.
+  await page.locator('.plot-svg').focus();
+  await page.keyboard.press('ArrowUp');
+  await page.keyboard.press('Enter');
+  await idle(page);
+  s = await state(page);
+  assert.equal(s.points.length, 2);
+  assert.ok(Math.abs(s.points[1][1] - 0.12) < 1e-6, `crosshair point at ${s.points[1]}`);
+  await page.locator('.point').first().focus();
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('Delete');
+  await idle(page);
+  assert.equal((await state(page)).points.length, 1);
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});
+
+test('switching models changes the predictions', async (t) => {
+  if (manifest.models.length < 2) {
+    t.skip(`the manifest lists ${manifest.models.length} model(s)`);
+    return;
+  }
+  const { context, page } = await open('#pts=-1,0.5;0,-0.3;1,0.8;2,0.1');
+  const first = await meanAt(page, 0.5);
+  const other = manifest.models.find((m) => m.id !== (manifest.default ?? manifest.models[0].id));
+  await page.locator('#model').selectOption(other.id);
+  await page.waitForFunction((id) => window.incontext.info && window.incontext.state.model === id, other.id);
+  await idle(page);
+  assert.equal((await state(page)).model, other.id);
+  assert.notEqual(await meanAt(page, 0.5), first);
+  assert.match(page.url(), new RegExp(`model=${encodeURIComponent(other.id).replace(/[+]/g, '\\+')}`));
+  await context.close();
+});
+
+test('a pasted CSV is standardised and predictions are mapped back', async () => {
+  const { context, page } = await open();
+  // y = 10 + 3x for x in 100..200: far outside the model's units until standardised.
+  const rows = Array.from({ length: 11 }, (_, i) => `${100 + 10 * i},${10 + 3 * (100 + 10 * i)}`);
+  await page.locator('#csv').fill(`speed,cost\n${rows.join('\n')}`);
+  await page.locator('#use-csv').click();
+  await idle(page);
+  const s = await state(page);
+  assert.equal(s.std, true);
+  assert.equal(s.points.length, 11);
+  assert.equal(s.xLabel, 'speed');
+  assert.equal(s.yLabel, 'cost');
+  assert.ok(Math.abs((await meanAt(page, 150, 'ls')) - 460) < 1.5, 'least squares through the line');
+  const m = await meanAt(page, 150);
+  assert.ok(Math.abs(m - 460) < 30, `mean at x = 150 is ${m}, the line gives 460`);
+  assert.match(await messages(page), /standardised/);
+  await context.close();
+});
+
+test('bundled datasets load with their source named', async () => {
+  const { context, page } = await open();
+  await page.locator('[data-dataset="seattle"]').click();
+  await page.waitForFunction(() => window.incontext.state.std === true);
+  await idle(page);
+  const s = await state(page);
+  assert.equal(s.xLabel, 'day of year');
+  assert.ok(s.points.length >= 10);
+  assert.match(await page.locator('#source').innerText(), /vega-datasets/);
+  // Summer is warmer than winter in the model's mean.
+  assert.ok((await meanAt(page, 200)) > (await meanAt(page, 20)) + 5);
+  await page.screenshot({ path: `${artifacts}/seattle.png`, fullPage: true });
+  await context.close();
+});
+
+test('a shared link reproduces the view', async () => {
+  const { context, page } = await open();
+  for (const [x, y] of [[-1.5, -1], [0, 0.7], [1.7, 0.2]]) await clickAt(page, x, y);
+  await page.locator('#show-ls').uncheck();
+  await idle(page);
+  const url = page.url();
+  const mean = await meanAt(page, 0.3);
+  const { context: c2, page: p2 } = await open(new URL(url).hash);
+  assert.deepEqual(await state(p2), await state(page));
+  assert.equal(await meanAt(p2, 0.3), mean);
+  assert.equal(await p2.locator('#show-ls').isChecked(), false);
+  await c2.close();
+  await context.close();
+});
+
+test('the page works offline after the first visit', async () => {
+  const { context, page } = await open('#pts=-1,1;1,-1');
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+    if (!navigator.serviceWorker.controller) {
+      await new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }));
+    }
+  });
+  const online = await meanAt(page, 0);
+  await context.setOffline(true);
+  await page.reload();
+  await settle(page);
+  assert.equal(await meanAt(page, 0), online);
+  if (hasModel) assert.match(await page.locator('#status-model').innerText(), /offline cache/);
+  await clickAt(page, 0.5, 0.5);
+  await idle(page);
+  assert.equal((await state(page)).points.length, 3);
+  assert.deepEqual(page.errors.filter((e) => !/ERR_INTERNET_DISCONNECTED/.test(e)), []);
+  await context.close();
+});
+
+test('a hostile URL hash gives a clear message and the page keeps working', async () => {
+  const hostile = '#pts=1,2;NaN,x;1e999,3;%3Cscript%3E&model=%3Cimg%20src=x%20onerror=alert(1)%3E&bands=2&truth=linear);alert(1&seed=-4&%E0%A4%A';
+  const { context, page } = await open(hostile);
+  const text = await messages(page);
+  assert.match(text, /The link had problems/);
+  assert.match(text, /malformed point/);
+  assert.match(text, /Unknown model/);
+  assert.equal(await page.locator('#messages img').count(), 0, 'no markup from the hash is rendered');
+  const s = await state(page);
+  assert.deepEqual(s.points, [[1, 2]]);
+  assert.equal(s.bands, true);
+  await clickAt(page, -1, -1);
+  await idle(page);
+  assert.equal((await state(page)).points.length, 2);
+  await page.screenshot({ path: `${artifacts}/hostile-hash.png` });
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});
+
+test('a malformed CSV gives a clear message and keeps the points', async () => {
+  const { context, page } = await open('#pts=0,1;1,0');
+  await page.locator('#csv').fill('x,y\n1,2\n3,abc\n');
+  await page.locator('#use-csv').click();
+  assert.match(await messages(page), /Line 3: 'abc' is not a number/);
+  assert.deepEqual((await state(page)).points, [[0, 1], [1, 0]]);
+  await clickAt(page, 2, 2);
+  await idle(page);
+  assert.equal((await state(page)).points.length, 3);
+  await context.close();
+});
+
+test('sample a function and the out-of-distribution sliders', async () => {
+  const { context, page } = await open();
+  await page.locator('#sample').click();
+  await page.waitForFunction(() => window.incontext.state.truth !== null);
+  await idle(page);
+  const s = await state(page);
+  assert.equal(s.points.length, Number(await page.locator('#k').inputValue()));
+  assert.equal(await page.locator('#legend-truth').isVisible(), true);
+  await page.locator('#alpha').fill('0.5');
+  await page.locator('#alpha').dispatchEvent('input');
+  assert.equal(await page.locator('#alpha-label').innerText(), 'outside pretraining');
+  await page.locator('#omega').fill('1.5');
+  await page.locator('#omega').dispatchEvent('input');
+  assert.equal(await page.locator('#omega-label').innerText(), 'inside pretraining');
+  await page.locator('#omega').fill('6');
+  await page.locator('#omega').dispatchEvent('input');
+  assert.equal(await page.locator('#omega-label').innerText(), 'outside pretraining');
+  await page.waitForFunction(() => window.incontext.state.truth?.family === 'sinusoid(omega_lo=6,omega_hi=6)');
+  await idle(page);
+  await page.screenshot({ path: `${artifacts}/ood-frequency.png`, fullPage: true });
+  await context.close();
+});
+
+test('embed.html and the <incontext-demo> element show the given points', async () => {
+  const { context, page } = await open('#pts=-1,0.5;1,-0.5', { path: 'embed.html', viewport: { width: 720, height: 420 } });
+  assert.deepEqual((await state(page)).points, [[-1, 0.5], [1, -0.5]]);
+  await page.screenshot({ path: `${artifacts}/embed.png` });
+  await page.evaluate(async () => {
+    await import('./incontext-demo.js');
+    document.body.innerHTML = '<incontext-demo points="0,1;0.5,0.5;1,0" height="360"></incontext-demo>';
+  });
+  const frame = await (await page.waitForSelector('incontext-demo >> iframe')).contentFrame();
+  await frame.waitForFunction(() => window.incontext?.settled === true, null, { timeout: 60000 });
+  assert.deepEqual(await frame.evaluate(() => window.incontext.state.points), [[0, 1], [0.5, 0.5], [1, 0]]);
+  assert.equal(await page.locator('incontext-demo >> iframe').evaluate((f) => f.getBoundingClientRect().height), 360);
+  await context.close();
+});
+
+test('dark mode and a phone-sized screen', async () => {
+  const hash = '#pts=-2,-0.5;-1,0.4;0,0.9;1,0.3;2,-0.6';
+  const { context, page } = await open(hash, { colorScheme: 'dark', viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, hasTouch: true, isMobile: true });
+  const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  assert.equal(bg, 'rgb(13, 17, 23)');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `page is ${overflow}px wider than the phone`);
+  // A tap adds a point.
+  const [px, py] = await page.evaluate(() => window.incontext.toScreen(0.5, -1));
+  await page.touchscreen.tap(px, py);
+  await idle(page);
+  assert.equal((await state(page)).points.length, 6);
+  await page.screenshot({ path: `${artifacts}/phone-dark.png`, fullPage: true });
+  await context.close();
+});
