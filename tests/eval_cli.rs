@@ -1,0 +1,55 @@
+//! End-to-end test of `incontext eval`: the table on stdout, report.json (with its seed) and
+//! the SVG figures on disk, and a clear error for bad arguments.
+
+use std::process::Command;
+
+fn incontext() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_incontext"))
+}
+
+#[test]
+fn eval_prints_a_table_and_writes_report_and_figures() {
+    let out = std::env::temp_dir().join(format!("incontext-eval-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let result = incontext()
+        .args(["eval", "--mixture", "sparse_linear(s=2)", "--d", "4", "--points", "6", "--prompts", "64"])
+        .args(["--predictors", "least_squares,lasso(alpha=0.01),bayes", "--seed", "42", "--noise", "0.1,0.3"])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&result.stdout);
+    assert!(result.status.success(), "stderr: {}", String::from_utf8_lossy(&result.stderr));
+    let header = stdout.lines().find(|l| l.trim_start().starts_with("k ")).expect("table header");
+    for name in ["least_squares", "lasso(alpha=0.01)", "bayes"] {
+        assert!(header.contains(name), "{header}");
+    }
+    // Rows k = 0 … 5; at k = 0 every predictor predicts 0, so all columns agree.
+    let row0: Vec<&str> = stdout.lines().find(|l| l.trim_start().starts_with("0 ")).unwrap().split("  ").collect();
+    assert!(stdout.lines().any(|l| l.trim_start().starts_with("5 ")));
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["seed"], 42);
+    assert_eq!(report["prompts"], 64);
+    assert_eq!(report["predictors"].as_array().unwrap().len(), 3);
+    let first = report["predictors"][0]["nse"][0]["mean"].as_f64().unwrap();
+    assert!(row0.iter().filter(|c| c.starts_with(&format!("{first:.3}"))).count() >= 1, "{row0:?}");
+    for svg in ["nse.svg", "nll.svg", "coverage_50.svg", "coverage_90.svg", "pit.svg", "family.svg"] {
+        let text = std::fs::read_to_string(out.join(svg)).unwrap();
+        assert!(text.starts_with("<svg") && text.contains("<text"), "{svg}");
+    }
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+#[test]
+fn eval_rejects_bad_arguments_with_a_message() {
+    for args in [
+        vec!["eval", "--mixture", "lineer", "--d", "3", "--points", "4", "--out", "/tmp/unused"],
+        vec!["eval", "--mixture", "linear", "--d", "3", "--points", "4", "--predictors", "nope", "--out", "/tmp/unused"],
+        vec!["eval", "--mixture", "linear", "--d", "3", "--points", "4", "--noise", "1,0", "--out", "/tmp/unused"],
+    ] {
+        let result = incontext().args(&args).output().unwrap();
+        assert!(!result.status.success(), "{args:?} should fail");
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        assert!(stderr.contains("lineer") || stderr.contains("nope") || stderr.contains("noise"), "{stderr}");
+    }
+}
