@@ -118,9 +118,9 @@ impl LabelArgs {
     fn take_count(&mut self, key: &str, default: usize) -> Result<usize> {
         match self.take_raw(key) {
             None => Ok(default),
-            Some(v) => v
-                .parse()
-                .map_err(|_| crate::Error::InvalidInput(format!("{key}={v} needs a non-negative integer"))),
+            Some(v) => {
+                v.parse().map_err(|_| crate::Error::InvalidInput(format!("{key}={v} needs a non-negative integer")))
+            }
         }
     }
 

@@ -36,7 +36,8 @@ impl Ridge {
     pub fn fit(&self, context: &Context) -> Result<Vec<f64>> {
         let (x, y) = design(context); // [k, d], [k]
         let gram = x.tr_mul(&x) + DMatrix::identity(context.d, context.d) * self.lambda; // [d, d]
-        let chol = Cholesky::new(gram).ok_or_else(|| Error::Numerical("ridge: XᵀX + λI is not positive definite".into()))?;
+        let chol =
+            Cholesky::new(gram).ok_or_else(|| Error::Numerical("ridge: XᵀX + λI is not positive definite".into()))?;
         Ok(chol.solve(&x.tr_mul(&y)).as_slice().to_vec())
     }
 }

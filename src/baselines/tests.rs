@@ -93,7 +93,8 @@ fn lasso_path_satisfies_kkt_along_the_grid_and_starts_at_zero() {
     let ctx = Context::new(d, &xs, &ys).unwrap();
     let alphas = lasso_alpha_grid(&ctx, 15, 1e-3).unwrap();
     // α_max = ||Xᵀy||_∞ / k, computed directly.
-    let alpha_max = (0..d).map(|j| (0..k).map(|i| xs[i * d + j] * ys[i]).sum::<f64>().abs() / k as f64).fold(0.0, f64::max);
+    let alpha_max =
+        (0..d).map(|j| (0..k).map(|i| xs[i * d + j] * ys[i]).sum::<f64>().abs() / k as f64).fold(0.0, f64::max);
     assert!((alphas[0] - alpha_max).abs() < 1e-12 && (alphas[14] - 1e-3 * alpha_max).abs() < 1e-12);
     let path = lasso_path(&ctx, &alphas).unwrap();
     assert!(path[0].iter().all(|v| *v == 0.0));
@@ -175,7 +176,15 @@ fn predictor_labels_round_trip_and_bad_labels_fail() {
         Err(Error::InvalidInput(msg)) => assert!(msg.contains("least_squares") && msg.contains("bayes"), "{msg}"),
         other => panic!("expected InvalidInput, got {:?}", other.map(|p| p.name())),
     }
-    for bad in ["ridge(lambda=-1)", "ridge(lambda=abc)", "lasso(beta=1)", "knn(k=0)", "knn(k=1.5)", "lasso(alpha=0.1", "bayes(sigma_grid=0)"] {
+    for bad in [
+        "ridge(lambda=-1)",
+        "ridge(lambda=abc)",
+        "lasso(beta=1)",
+        "knn(k=0)",
+        "knn(k=1.5)",
+        "lasso(alpha=0.1",
+        "bayes(sigma_grid=0)",
+    ] {
         assert!(matches!(predictor_from_name(bad, &mixture, noise, 3), Err(Error::InvalidInput(_))), "{bad}");
     }
     let convex = Mixture::parse("convex(alpha=0.5,linear,sinusoid)").unwrap();

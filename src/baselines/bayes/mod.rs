@@ -394,6 +394,10 @@ impl<'a> Accumulator<'a> {
                 _ => None,
             })
             .collect();
+        // The ω posterior is conditional on its family, which may itself be improbable: scale
+        // by the family's largest weight, not the total, so it never underflows.
+        let mut family_max = vec![f64::NEG_INFINITY; model.families.len()];
+        components.iter().for_each(|c| family_max[c.family] = family_max[c.family].max(c.log_weight));
         let threshold = PRUNED_MASS / components.len() as f64;
         let mut kept = Vec::new();
         for c in components {
@@ -402,17 +406,19 @@ impl<'a> Accumulator<'a> {
             if let (Some(om), ComponentKind::Gaussian { basis: Basis::Sinusoid { slot, .. }, .. }) =
                 (&mut omega[c.family], &c.kind)
             {
-                om.probs[*slot] += p;
+                om.probs[*slot] += (c.log_weight - family_max[c.family]).exp();
             }
             if p >= threshold {
                 kept.push((p, c.kind));
             }
         }
-        for (om, &pf) in omega.iter_mut().zip(&family_probs) {
-            if let Some(om) = om {
-                om.probs.iter_mut().for_each(|p| *p /= pf);
-            }
+        for om in omega.iter_mut().flatten() {
+            let total: f64 = om.probs.iter().sum();
+            om.probs.iter_mut().for_each(|p| *p /= total);
         }
+        // Each p carries its own rounding; renormalise so the family probabilities sum to 1.
+        let total: f64 = family_probs.iter().sum();
+        family_probs.iter_mut().for_each(|p| *p /= total);
         let kept_mass: f64 = kept.iter().map(|(p, _)| p).sum();
         kept.iter_mut().for_each(|(p, _)| *p /= kept_mass);
         let max_m = self.phi.len();
@@ -427,9 +433,16 @@ struct Component<'a> {
 }
 
 enum ComponentKind<'a> {
-    Gaussian { basis: &'a Basis, posterior: GaussianPosterior },
+    Gaussian {
+        basis: &'a Basis,
+        posterior: GaussianPosterior,
+    },
     /// The prior draw `sign · f` with noise σ.
-    Draw { function: &'a SampledFunction, sign: f64, sigma: f64 },
+    Draw {
+        function: &'a SampledFunction,
+        sign: f64,
+        sigma: f64,
+    },
 }
 
 /// A [`BayesPosterior`] conditioned on one context: predictions at any number of queries,
@@ -482,7 +495,11 @@ impl BayesFit<'_> {
 
     fn predict_one(&self, x: &[f64], phi: &mut [f64], scratch: &mut [f64]) -> Predictive {
         let n = self.components.len();
-        let mut mixture = GaussianMixture { weights: Vec::with_capacity(n), means: Vec::with_capacity(n), stds: Vec::with_capacity(n) };
+        let mut mixture = GaussianMixture {
+            weights: Vec::with_capacity(n),
+            means: Vec::with_capacity(n),
+            stds: Vec::with_capacity(n),
+        };
         // Components come grouped by basis (over σ) and by draw (over sign and σ): compute
         // features and function values once per group.
         let mut last_basis: Option<&Basis> = None;

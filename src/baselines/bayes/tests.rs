@@ -53,7 +53,8 @@ fn single_linear_component_is_ridge_with_closed_form_variance_and_evidence() {
         for k in [0, 5] {
             let (xs, ys) = (normals(&mut rng, k * d), normals(&mut rng, k));
             let ctx = Context::new(d, &xs, &ys).unwrap();
-            let bayes = BayesPosterior::new(&Mixture::single(FamilySpec::Linear { bias }), fixed_noise(sigma), d).unwrap();
+            let bayes =
+                BayesPosterior::new(&Mixture::single(FamilySpec::Linear { bias }), fixed_noise(sigma), d).unwrap();
             let fit = bayes.fit(&ctx).unwrap();
             let out = fit.predict(&queries).unwrap();
             // Features [x] or [x, 1]; prior variance 1/(d + bias).
@@ -69,7 +70,11 @@ fn single_linear_component_is_ridge_with_closed_form_variance_and_evidence() {
                 assert_eq!(p.family_probs.as_deref(), Some(&[1.0][..]));
             }
             let evidence = if k == 0 { 0.0 } else { log_normal(&ys, &prior_covariance(&phi, v, sigma)) };
-            assert!((fit.log_marginal_likelihood() - evidence).abs() < 1e-9, "{} vs {evidence}", fit.log_marginal_likelihood());
+            assert!(
+                (fit.log_marginal_likelihood() - evidence).abs() < 1e-9,
+                "{} vs {evidence}",
+                fit.log_marginal_likelihood()
+            );
             if !bias && k > 0 {
                 // Posterior mean = ridge with λ = σ²/v = σ²·d.
                 let ridge = Ridge::new(sigma * sigma * d as f64).unwrap().predict(&ctx, &queries).unwrap();
@@ -88,7 +93,9 @@ fn two_family_posterior_matches_brute_force_integration() {
     let xs = [-1.0, 0.5, 2.0];
     let ys = [0.3, 0.9, 0.2];
     let (x_star, y_star) = (0.7, 0.4);
-    let bayes = BayesPosterior::new(&mixture("linear:0.3,sinusoid(omega_lo=1.3,omega_hi=1.3):0.7"), fixed_noise(sigma), 1).unwrap();
+    let bayes =
+        BayesPosterior::new(&mixture("linear:0.3,sinusoid(omega_lo=1.3,omega_hi=1.3):0.7"), fixed_noise(sigma), 1)
+            .unwrap();
     let fit = bayes.fit(&Context::new(1, &xs, &ys).unwrap()).unwrap();
     let p = fit.predict(&[x_star]).unwrap().remove(0);
 
@@ -137,19 +144,22 @@ fn noiseless_sinusoid_is_identified_with_its_frequency() {
     let mut rng = SeededRng::new(5);
     let xs = normals(&mut rng, 40);
     let ys: Vec<f64> = xs.iter().map(|x| truth(*x)).collect();
-    let bayes = BayesPosterior::new(
-        &mixture("linear(bias):0.5,sinusoid(omega_lo=0.5,omega_hi=2.5):0.5"),
-        NoiseRange::NONE,
-        1,
-    )
-    .unwrap();
+    let bayes =
+        BayesPosterior::new(&mixture("linear(bias):0.5,sinusoid(omega_lo=0.5,omega_hi=2.5):0.5"), NoiseRange::NONE, 1)
+            .unwrap();
     let fit = bayes.fit(&Context::new(1, &xs, &ys).unwrap()).unwrap();
     assert!(fit.family_probs()[1] > 0.99, "{:?}", fit.family_probs());
     let om = fit.omega_posterior(1).unwrap();
     assert!((om.probs.iter().sum::<f64>() - 1.0).abs() < 1e-9);
     let argmax = (0..om.probs.len()).max_by(|&i, &j| om.probs[i].total_cmp(&om.probs[j])).unwrap();
-    let nearest = (0..om.omegas.len()).min_by(|&i, &j| (om.omegas[i] - omega0).abs().total_cmp(&(om.omegas[j] - omega0).abs())).unwrap();
-    assert_eq!(argmax, nearest, "ω posterior peaks at {} (nearest grid point {})", om.omegas[argmax], om.omegas[nearest]);
+    let nearest = (0..om.omegas.len())
+        .min_by(|&i, &j| (om.omegas[i] - omega0).abs().total_cmp(&(om.omegas[j] - omega0).abs()))
+        .unwrap();
+    assert_eq!(
+        argmax, nearest,
+        "ω posterior peaks at {} (nearest grid point {})",
+        om.omegas[argmax], om.omegas[nearest]
+    );
     assert!(fit.omega_posterior(0).is_err());
     let p = fit.predict(&[0.37]).unwrap().remove(0);
     assert!((p.mean - truth(0.37)).abs() < 0.02, "{} vs {}", p.mean, truth(0.37));
@@ -214,7 +224,9 @@ fn monte_carlo_tree_posterior_matches_the_conjugate_stump() {
     let xs = [-1.2, -0.3, 0.4, 1.5];
     let ys = [0.9, 1.1, -0.2, 0.1];
     let config = BayesConfig { mc_draws: 20_000, ..BayesConfig::default() };
-    let bayes = BayesPosterior::with_config(&mixture("linear:0.5,decision_tree(depth=1):0.5"), fixed_noise(sigma), 1, config).unwrap();
+    let bayes =
+        BayesPosterior::with_config(&mixture("linear:0.5,decision_tree(depth=1):0.5"), fixed_noise(sigma), 1, config)
+            .unwrap();
     let p = bayes.predict(&Context::new(1, &xs, &ys).unwrap(), &[-0.5]).unwrap().remove(0);
     let stump = DMatrix::from_fn(4, 2, |i, j| f64::from(u8::from((xs[i] > 0.0) == (j == 1))));
     let line = DMatrix::from_column_slice(4, 1, &xs);
@@ -249,7 +261,11 @@ fn predict_prompt_matches_prefix_by_prefix_prediction() {
 
 #[test]
 fn bad_models_and_contexts_are_errors() {
-    let convex = Mixture::new(vec![MixtureComponent { family: FamilySpec::parse("convex(alpha=0.5,linear,sinusoid)").unwrap(), weight: 1.0 }]).unwrap();
+    let convex = Mixture::new(vec![MixtureComponent {
+        family: FamilySpec::parse("convex(alpha=0.5,linear,sinusoid)").unwrap(),
+        weight: 1.0,
+    }])
+    .unwrap();
     assert!(matches!(BayesPosterior::new(&convex, NoiseRange::NONE, 2), Err(Error::InvalidInput(_))));
     assert!(BayesPosterior::new(&mixture("sparse_linear(s=4)"), NoiseRange::NONE, 3).is_err());
     let bad_floor = BayesConfig { sigma_floor: 0.0, ..BayesConfig::default() };
@@ -261,4 +277,21 @@ fn bad_models_and_contexts_are_errors() {
     // A zero-padded context (d = 4 > d_eff = 3) is fine.
     let padded = Context::new(4, &[1.0, 2.0, 0.5, 0.0], &[0.5]).unwrap();
     assert_eq!(bayes.predict(&padded, &[0.0; 8]).unwrap().len(), 2);
+}
+
+#[test]
+fn omega_posterior_stays_normalised_when_its_family_is_improbable() {
+    // A steep noiseless line: the sinusoid family's probability underflows, yet its
+    // conditional ω posterior is still a distribution.
+    let mut rng = SeededRng::new(41);
+    let xs = normals(&mut rng, 40);
+    let ys: Vec<f64> = xs.iter().map(|x| 3.0 * x + 1.0).collect();
+    let bayes =
+        BayesPosterior::new(&mixture("linear(bias):0.5,sinusoid(omega_lo=0.5,omega_hi=2.5):0.5"), NoiseRange::NONE, 1)
+            .unwrap();
+    let fit = bayes.fit(&Context::new(1, &xs, &ys).unwrap()).unwrap();
+    assert_eq!(fit.family_probs()[1], 0.0, "the sinusoid family should underflow");
+    let om = fit.omega_posterior(1).unwrap();
+    assert!(om.probs.iter().all(|p| p.is_finite() && *p >= 0.0));
+    assert!((om.probs.iter().sum::<f64>() - 1.0).abs() < 1e-12);
 }
