@@ -1,6 +1,8 @@
 //! `incontext eval`: scores predictors on seeded prompts with `incontext::eval`.
 
-use incontext::Result;
+use incontext::error::read_file;
+use incontext::model::read_meta;
+use incontext::{Error, Result};
 use incontext::baselines::default_baselines;
 use incontext::eval::{
     DEFAULT_LEVEL, DEFAULT_PROMPTS, DEFAULT_RESAMPLES, EvalConfig, Evaluation, resolve_predictor, split_predictor_list,
@@ -13,19 +15,23 @@ use std::time::Instant;
 /// Arguments of `incontext eval`.
 #[derive(clap::Args, Debug)]
 pub struct EvalArgs {
+    /// A trained model (`.safetensors`): evaluates it beside the baselines, and takes the
+    /// mixture, d, points and noise range from its metadata unless they are given.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
     /// Pretraining mixture the predictors are built for, e.g. `linear` or
-    /// `linear:0.5,sparse_linear(s=2):0.5`.
+    /// `linear:0.5,sparse_linear(s=2):0.5` (required without `--model`).
     #[arg(long)]
-    pub mixture: String,
-    /// Input dimension d.
+    pub mixture: Option<String>,
+    /// Input dimension d (required without `--model`).
     #[arg(long)]
-    pub d: usize,
+    pub d: Option<usize>,
     /// Active input coordinates (the rest are zero-padded); defaults to d.
     #[arg(long)]
     pub d_eff: Option<usize>,
-    /// Points per prompt n; NSE(k) is reported for k = 0 … n − 1.
+    /// Points per prompt n; NSE(k) is reported for k = 0 … n − 1 (required without `--model`).
     #[arg(long)]
-    pub points: usize,
+    pub points: Option<usize>,
     /// Comma-separated predictors, e.g. `least_squares,lasso(alpha=0.01),bayes`; defaults to
     /// the baselines relevant to the mixture.
     #[arg(long)]
@@ -36,9 +42,10 @@ pub struct EvalArgs {
     /// Seed of the prompts and the bootstrap resamples (recorded in report.json).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Observation noise: `lo,hi` (σ ~ U[lo, hi] per prompt) or a single σ.
-    #[arg(long, default_value = "0,0", value_parser = super::parse_noise)]
-    pub noise: NoiseRange,
+    /// Observation noise: `lo,hi` (σ ~ U[lo, hi] per prompt) or a single σ; defaults to the
+    /// model's pretraining noise, else none.
+    #[arg(long, value_parser = super::parse_noise)]
+    pub noise: Option<NoiseRange>,
     /// Draw the prompts from this family or mixture instead of `--mixture` (out-of-distribution
     /// evaluation, e.g. `convex(alpha=0.5,linear,sinusoid)`).
     #[arg(long)]
@@ -56,26 +63,42 @@ pub struct EvalArgs {
 /// # Errors
 /// Bad specs or names ([`incontext::Error::InvalidInput`]), predictor failures, I/O errors.
 pub fn run(args: &EvalArgs) -> Result<()> {
-    let mixture = Mixture::parse(&args.mixture)?;
+    let model = match &args.model {
+        Some(path) => Some((path.display().to_string(), read_meta(&read_file(path)?)?)),
+        None => None,
+    };
+    let meta = model.as_ref().map(|(_, meta)| meta);
+    let required = |what: &str| Error::InvalidInput(format!("--{what} is required without --model"));
+    let mixture = match (&args.mixture, meta) {
+        (Some(text), _) => Mixture::parse(text)?,
+        (None, Some(meta)) => meta.mixture.clone(),
+        (None, None) => return Err(required("mixture")),
+    };
+    let d = args.d.or(meta.map(|m| m.config.n_dims)).ok_or_else(|| required("d"))?;
+    let points = args.points.or(meta.map(|m| m.config.max_points)).ok_or_else(|| required("points"))?;
+    let noise = args.noise.or(meta.map(|m| m.noise)).unwrap_or(NoiseRange::NONE);
     let eval_mixture = match &args.eval_family {
         Some(spec) => Mixture::parse(spec)?,
         None => mixture.clone(),
     };
-    let d_eff = args.d_eff.unwrap_or(args.d);
-    let names = match &args.predictors {
+    let d_eff = args.d_eff.unwrap_or(d);
+    let mut names = match &args.predictors {
         Some(list) => split_predictor_list(list)?,
         None => default_baselines(&mixture),
     };
+    if let Some((path, _)) = &model {
+        names.insert(0, format!("transformer:{path}"));
+    }
     let predictors =
-        names.iter().map(|name| resolve_predictor(name, &mixture, args.noise, d_eff)).collect::<Result<Vec<_>>>()?;
+        names.iter().map(|name| resolve_predictor(name, &mixture, noise, d_eff)).collect::<Result<Vec<_>>>()?;
     let evaluation = Evaluation::new(EvalConfig {
         mixture,
         eval_mixture,
-        d: args.d,
+        d,
         d_eff,
-        points: args.points,
+        points,
         prompts: args.prompts,
-        noise: args.noise,
+        noise,
         seed: args.seed,
         resamples: args.resamples,
         level: DEFAULT_LEVEL,

@@ -22,14 +22,20 @@ use crate::error::{Result, invalid};
 use crate::predictive::Predictor;
 use crate::tasks::{Mixture, NoiseRange};
 
-/// Builds a predictor from its label: every baseline name that
-/// [`crate::baselines::predictor_from_name`] knows (`least_squares`, `lasso(alpha=0.01)`,
-/// `bayes`, …). `mixture` is the pretraining mixture, `noise` its noise range and `d_eff` the
+/// Builds a predictor from its label: `transformer:<path>` (a trained model's weight file;
+/// native only) or any baseline name that [`crate::baselines::predictor_from_name`] knows
+/// (`least_squares`, `lasso(alpha=0.01)`, `bayes`, …). `mixture` is the pretraining mixture, `noise` its noise range and `d_eff` the
 /// number of active input coordinates (read by `bayes`).
 ///
 /// # Errors
-/// [`crate::Error::InvalidInput`] for an unknown label or bad arguments.
+/// [`crate::Error::InvalidInput`] for an unknown label or bad arguments; I/O and
+/// [`crate::Error::InvalidWeights`] errors for a model file.
 pub fn resolve_predictor(name: &str, mixture: &Mixture, noise: NoiseRange, d_eff: usize) -> Result<Box<dyn Predictor>> {
+    #[cfg(not(target_arch = "wasm32"))]
+    if let Some(path) = name.strip_prefix("transformer:") {
+        let bytes = crate::error::read_file(std::path::Path::new(path))?;
+        return Ok(Box::new(crate::model::TransformerPredictor::from_bytes(&bytes, path)?));
+    }
     crate::baselines::predictor_from_name(name, mixture, noise, d_eff)
 }
 
