@@ -21,11 +21,17 @@ enum Command {
     /// Evaluate predictors (baselines, Bayes, a trained model) on seeded prompts: NSE(k) with
     /// bootstrap intervals, NLL, coverage, PIT; prints a table, writes report.json and SVGs.
     Eval(cli::eval::EvalArgs),
+    /// Train a model from a preset or a TOML config (checkpoints, resume, CSV log).
+    Train(incontext::train::TrainArgs),
+    /// Speed benchmarks (`bench train`: seconds per training step, peak RSS).
+    Bench(cli::bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Eval(args) => cli::eval::run(&args),
+        Command::Train(args) => cli::train::run(&args),
+        Command::Bench(args) => cli::bench::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

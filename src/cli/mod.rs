@@ -1,6 +1,8 @@
 //! Argument parsing and dispatch of the subcommands, one module each; shared value parsers.
 
+pub mod bench;
 pub mod eval;
+pub mod train;
 
 use incontext::tasks::NoiseRange;
 

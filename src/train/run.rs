@@ -1,0 +1,243 @@
+//! `incontext train`: the training loop with checkpoints, a CSV log and a progress bar.
+
+use super::config::TrainConfig;
+use super::presets::preset;
+use super::trainer::{StepStats, Trainer};
+use crate::error::{Error, Result, invalid, read_file, write_file};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Arguments of `incontext train`.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct TrainArgs {
+    /// A built-in preset (see presets/; e.g. quick, linear, mixture-4, e1-linear).
+    #[arg(long, conflicts_with = "config")]
+    pub preset: Option<String>,
+    /// A training config in the presets' TOML schema.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Total optimiser steps (overrides the config's `steps`).
+    #[arg(long)]
+    pub steps: Option<u64>,
+    /// Continue from a checkpoint (`<out>.ckpt.safetensors`); its stored config is used, and a
+    /// --preset/--config given as well must match it (apart from `steps`).
+    #[arg(long)]
+    pub resume: Option<PathBuf>,
+    /// The final model file; checkpoints go to `<out stem>.ckpt.safetensors` and the log to
+    /// `<out stem>.log.csv` beside it.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// What a finished run produced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainSummary {
+    /// Steps completed in total.
+    pub steps: u64,
+    /// Loss of the last step taken in this invocation (`None` if the checkpoint was already
+    /// at the final step).
+    pub final_loss: Option<f64>,
+    /// Wall-clock seconds of this invocation.
+    pub seconds: f64,
+    /// The final model file.
+    pub model: PathBuf,
+    /// The last checkpoint.
+    pub checkpoint: PathBuf,
+    /// The CSV log.
+    pub log: PathBuf,
+}
+
+/// `out` with its `.safetensors` extension (if any) replaced by `suffix`:
+/// `m.safetensors` → `m.ckpt.safetensors`.
+fn sibling(out: &Path, suffix: &str) -> PathBuf {
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = name.strip_suffix(".safetensors").unwrap_or(&name);
+    out.with_file_name(format!("{stem}.{suffix}"))
+}
+
+/// Where the periodic checkpoints of a run writing `out` go.
+pub fn checkpoint_path(out: &Path) -> PathBuf {
+    sibling(out, "ckpt.safetensors")
+}
+
+/// Where the CSV log of a run writing `out` goes.
+pub fn log_path(out: &Path) -> PathBuf {
+    sibling(out, "log.csv")
+}
+
+const LOG_HEADER: &str = "step,loss,bar_nll,family_ce,lr,grad_norm,seconds";
+
+/// Writes `bytes` to `path` through a temporary file and a rename, so an interrupted write
+/// never destroys the previous file.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = sibling(path, "tmp");
+    write_file(&tmp, bytes)?;
+    std::fs::rename(&tmp, path).map_err(|source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+fn load_config(args: &TrainArgs) -> Result<Option<(TrainConfig, String)>> {
+    match (&args.preset, &args.config) {
+        (Some(_), Some(_)) => invalid("give either --preset or --config, not both"),
+        (Some(name), None) => Ok(Some((preset(name)?, name.clone()))),
+        (None, Some(path)) => {
+            let text = String::from_utf8(read_file(path)?)
+                .map_err(|_| Error::Format(format!("{}: not UTF-8 text", path.display())))?;
+            let config = TrainConfig::from_toml(&text).map_err(|e| match e {
+                Error::Format(m) => Error::Format(format!("{}: {m}", path.display())),
+                other => other,
+            })?;
+            Ok(Some((config, path.display().to_string())))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
+/// Builds the trainer the arguments ask for: fresh from a preset/config, or restored from a
+/// checkpoint; applies `--steps`.
+///
+/// # Errors
+/// [`Error::InvalidInput`] for missing or contradictory arguments; as [`preset`],
+/// [`TrainConfig::from_toml`] and [`Trainer::from_checkpoint`].
+pub fn prepare(args: &TrainArgs) -> Result<(Trainer, f64)> {
+    let given = load_config(args)?;
+    let (mut trainer, elapsed) = match (&args.resume, given) {
+        (Some(path), given) => {
+            let (trainer, state) = Trainer::from_checkpoint(&read_file(path)?)?;
+            if let Some((mut config, name)) = given {
+                config.steps = trainer.config().steps;
+                if &config != trainer.config() {
+                    return invalid(format!(
+                        "{name} differs from the config stored in {} (only --steps may change on resume)",
+                        path.display()
+                    ));
+                }
+            }
+            (trainer, state.elapsed_seconds)
+        }
+        (None, Some((config, name))) => (Trainer::new(config, name)?, 0.0),
+        (None, None) => return invalid("give --preset <name> or --config <file.toml> (or --resume <checkpoint>)"),
+    };
+    if let Some(steps) = args.steps {
+        trainer.set_total_steps(steps)?;
+    }
+    Ok((trainer, elapsed))
+}
+
+/// Opens the CSV log: a new file with a header, or, when resuming, the old file cut back to
+/// the rows of steps up to `step` (rows a crashed run wrote after its last checkpoint go).
+fn open_log(path: &Path, step: u64) -> Result<std::fs::File> {
+    let io = |source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let mut kept = format!("{LOG_HEADER}\n");
+    if step > 0 && path.exists() {
+        let old = String::from_utf8_lossy(&read_file(path)?).into_owned();
+        for line in old.lines().skip(1) {
+            match line.split(',').next().and_then(|s| s.parse::<u64>().ok()) {
+                Some(s) if s <= step => kept.push_str(&format!("{line}\n")),
+                _ => {}
+            }
+        }
+    }
+    write_file(path, kept.as_bytes())?;
+    std::fs::OpenOptions::new().append(true).open(path).map_err(io)
+}
+
+fn log_row(stats: &StepStats, seconds: f64) -> String {
+    let l = &stats.losses;
+    format!(
+        "{},{},{},{},{},{},{:.3}\n",
+        stats.step, l.loss, l.bar_nll, l.family_ce, stats.lr, stats.grad_norm, seconds
+    )
+}
+
+fn progress_bar(start: u64, total: u64) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(total);
+    let template = "{elapsed_precise} [{wide_bar}] {pos}/{len} steps  {per_sec}  ETA {eta}  {msg}";
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_position(start);
+    bar.reset_eta();
+    bar
+}
+
+/// Runs `incontext train`: trains to the configured number of steps, writing a checkpoint every
+/// `checkpoint_interval` steps and at the end, a CSV log row per step, and finally the model
+/// (f32 weights, metadata with steps, seed and preset) to `args.out`. Progress goes to a bar on
+/// a terminal, or to one line per checkpoint otherwise.
+///
+/// # Errors
+/// As [`prepare`]; I/O errors with the path; [`Error::Numerical`] when the loss or gradient
+/// turns non-finite: training stops, no file is overwritten with the bad state, and the message
+/// names the last good checkpoint.
+pub fn train(args: &TrainArgs) -> Result<TrainSummary> {
+    let (mut trainer, elapsed_before) = prepare(args)?;
+    let (ckpt, log) = (checkpoint_path(&args.out), log_path(&args.out));
+    let total = trainer.config().steps;
+    let interval = trainer.config().checkpoint_interval;
+    let mut log_file = open_log(&log, trainer.step())?;
+    let log_io = |source| Error::Io {
+        path: log.display().to_string(),
+        source,
+    };
+    let start = Instant::now();
+    let start_step = trainer.step();
+    let mut last_checkpoint = args.resume.as_ref().map(|p| (p.clone(), start_step));
+    let bar = progress_bar(start_step, total);
+    let mut final_loss = None;
+    while trainer.step() < total {
+        let stats = trainer.train_step().map_err(|e| match e {
+            Error::Numerical(msg) => Error::Numerical(match &last_checkpoint {
+                Some((path, step)) => format!(
+                    "{msg}; training stopped, the last good checkpoint is {} (step {step})",
+                    path.display()
+                ),
+                None => format!("{msg}; training stopped before the first checkpoint"),
+            }),
+            other => other,
+        })?;
+        let seconds = elapsed_before + start.elapsed().as_secs_f64();
+        log_file
+            .write_all(log_row(&stats, seconds).as_bytes())
+            .map_err(log_io)?;
+        final_loss = Some(stats.losses.loss);
+        bar.set_position(stats.step);
+        bar.set_message(format!("loss {:.4}", stats.losses.loss));
+        if stats.step % interval == 0 || stats.step == total {
+            write_atomic(&ckpt, &trainer.checkpoint_bytes(seconds)?)?;
+            log_file.flush().map_err(log_io)?;
+            last_checkpoint = Some((ckpt.clone(), stats.step));
+            if bar.is_hidden() {
+                let rate = (stats.step - start_step) as f64 / start.elapsed().as_secs_f64();
+                let eta = (total - stats.step) as f64 / rate;
+                eprintln!(
+                    "step {}/{total}  loss {:.4}  {rate:.2} steps/s  ETA {eta:.0} s",
+                    stats.step, stats.losses.loss
+                );
+            }
+        }
+    }
+    bar.finish_and_clear();
+    write_atomic(&args.out, &trainer.model_bytes()?)?;
+    Ok(TrainSummary {
+        steps: trainer.step(),
+        final_loss,
+        seconds: start.elapsed().as_secs_f64(),
+        model: args.out.clone(),
+        checkpoint: ckpt,
+        log,
+    })
+}
