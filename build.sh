@@ -6,6 +6,8 @@
 #   ./build.sh wasm    build the crate for the browser: pkg/ (ES module + .d.ts + package.json)
 #                      and www/pkg/, www/sw-version.js
 #   ./build.sh serve [--port N]   build what is missing, serve www/ on 127.0.0.1:8080 (or N)
+#   ./build.sh bench web          the default model's ms per prediction in headless Chromium
+#                                 (wasm) and natively, first-load bytes and time to first prediction
 #
 # Each command installs what it needs first, and only what is missing (a fresh Debian machine
 # with Rust, Node and Python is enough). Add a command as one cmd_<name> function plus one
@@ -145,6 +147,24 @@ cmd_serve() {
     exec node tests/browser/server.mjs --root www --port "$port"
 }
 
+cmd_bench() {
+    case "${1:-}" in
+        web)
+            cmd_wasm
+            ensure_chromium
+            mkdir -p target/bench-web
+            log "cargo bench --bench web (native)"
+            cargo bench --locked --bench web >target/bench-web/native.json
+            log "headless Chromium (wasm)"
+            node tests/browser/bench.mjs target/bench-web/native.json
+            ;;
+        *)
+            log "bench: unknown benchmark '${1:-}' (known: web)"
+            exit 2
+            ;;
+    esac
+}
+
 # Browser tests: the wasm build against native predictions (tests/wasm_parity.rs writes them
 # during `cargo test`), the page's pure modules, and the page end to end in headless Chromium.
 test_browser() {
@@ -176,6 +196,7 @@ case "${1:-}" in
     test) cmd_test ;;
     wasm) cmd_wasm ;;
     serve) shift; cmd_serve "$@" ;;
+    bench) shift; cmd_bench "$@" ;;
     *)
         usage
         exit 2

@@ -6,7 +6,7 @@ import { parseCsv, CsvError, spreadSubsample, contextStats, IDENTITY, toModelX, 
 import { Plot } from './lib/plot.js';
 
 const EMBED = document.body.dataset.embed === 'true';
-const QUERIES = 256; // query points per model curve
+const QUERIES = 128; // query points per model curve (the bench also times 256)
 const QUERIES_BAYES = 96; // the Bayes posterior has thousands of components: fewer queries
 const NO_MODEL_CONTEXT = 60; // context points taken without a model (Bayes + least squares)
 const X_PRIOR_BOUND = 3; // pretraining x ~ N(0, 1): |x| > 3 has probability 0.27%
@@ -323,6 +323,10 @@ function onResult(channel, result) {
     app.view[key] = request.message.want[key] ? toDisplay(result[key], request.t, request.xsDisplay) : null;
   }
   if (channel === modelChannel) {
+    if (result.model && !app.firstPrediction) {
+      app.firstPrediction = true;
+      performance.mark('incontext:first-prediction');
+    }
     app.view.id = request.id;
     app.view.modelPoints = request.message;
     if (result.ms.model !== undefined) {

@@ -321,33 +321,66 @@ export class Plot {
     yl.textContent = this.labels.y;
   }
 
-  /** Draws the density heat map from bin probabilities `[Q, K]` and borders `[K + 1]`. */
+  /**
+   * Draws the density heat map from bin probabilities `[Q, K]` and borders `[K + 1]`: one image
+   * column per query, one row per device pixel, opacity ∝ sqrt(density / max density) over the
+   * inner bins (the half-normal end bins are left blank), scaled smoothly onto the plot area.
+   */
   #heat(xs, probs, borders) {
     const ctx = this.canvas.getContext('2d');
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
-    if (!probs || !borders) return;
-    const dpr = this.canvas.width / Math.max(1, this.width - MARGIN.left - MARGIN.right);
-    ctx.setTransform(dpr, 0, 0, dpr, -MARGIN.left * dpr, -MARGIN.top * dpr);
-    const k = borders.length - 1;
+    if (!xs || !probs || !borders || xs.length < 2) return;
     const q = xs.length;
+    const k = borders.length - 1;
+    const rows = this.canvas.height;
+    if (rows < 1) return;
+    const density = new Float64Array(q * k);
     let max = 0;
-    for (let i = 0; i < q; i += 1) for (let j = 1; j < k - 1; j += 1) max = Math.max(max, probs[i * k + j] / (borders[j + 1] - borders[j]));
-    if (!(max > 0)) return;
-    const color = getComputedStyle(this.root).getPropertyValue('--heat').trim() || '37,99,235';
     for (let i = 0; i < q; i += 1) {
-      const xa = this.sx(i === 0 ? xs[0] : (xs[i - 1] + xs[i]) / 2);
-      const xb = this.sx(i === q - 1 ? xs[q - 1] : (xs[i] + xs[i + 1]) / 2);
       for (let j = 1; j < k - 1; j += 1) {
-        const density = probs[i * k + j] / (borders[j + 1] - borders[j]);
-        const alpha = Math.sqrt(density / max) * 0.85;
-        if (alpha < 0.02) continue;
-        const ya = this.sy(borders[j + 1]);
-        const yb = this.sy(borders[j]);
-        ctx.fillStyle = `rgba(${color},${alpha.toFixed(3)})`;
-        ctx.fillRect(xa, ya, xb - xa + 0.5, yb - ya + 0.5);
+        const d = probs[i * k + j] / (borders[j + 1] - borders[j]);
+        density[i * k + j] = d;
+        if (d > max) max = d;
       }
     }
+    if (!(max > 0)) return;
+    // The inner bin under each pixel row (borders are shared by all queries); -1 outside them.
+    const { y0, y1 } = this.domain;
+    const rowBin = new Int32Array(rows);
+    for (let r = 0; r < rows; r += 1) {
+      const y = y1 - ((r + 0.5) / rows) * (y1 - y0);
+      let lo = 0;
+      let hi = k; // first border > y, by bisection
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (borders[mid] <= y) lo = mid + 1;
+        else hi = mid;
+      }
+      const bin = lo - 1;
+      rowBin[r] = bin >= 1 && bin <= k - 2 ? bin : -1;
+    }
+    const [red, green, blue] = (getComputedStyle(this.root).getPropertyValue('--heat').trim() || '37,99,235').split(',').map(Number);
+    const image = new ImageData(q, rows);
+    for (let r = 0; r < rows; r += 1) {
+      const bin = rowBin[r];
+      if (bin < 0) continue;
+      for (let i = 0; i < q; i += 1) {
+        const o = (r * q + i) * 4;
+        image.data[o] = red;
+        image.data[o + 1] = green;
+        image.data[o + 2] = blue;
+        image.data[o + 3] = Math.round(255 * 0.8 * Math.sqrt(density[i * k + bin] / max));
+      }
+    }
+    const off = new OffscreenCanvas(q, rows);
+    off.getContext('2d').putImageData(image, 0, 0);
+    const dpr = this.canvas.width / Math.max(1, this.width - MARGIN.left - MARGIN.right);
+    const half = (this.sx(xs[1]) - this.sx(xs[0])) / 2;
+    const left = (this.sx(xs[0]) - half - MARGIN.left) * dpr;
+    const right = (this.sx(xs[q - 1]) + half - MARGIN.left) * dpr;
+    ctx.imageSmoothingEnabled = true;
+    ctx.drawImage(off, 0, 0, q, rows, left, 0, right - left, rows);
   }
 
   /**
