@@ -118,6 +118,36 @@ test('points can be dragged, deleted by right-click, and edited from the keyboar
   await context.close();
 });
 
+test('a long press deletes a point on a touch screen', async () => {
+  const { context, page } = await open('#pts=0,0;1,1', { hasTouch: true });
+  const [px, py] = await page.evaluate(() => window.incontext.toScreen(1, 1));
+  const touch = (type) =>
+    page.evaluate(
+      ([type, x, y]) => {
+        const target = document.elementFromPoint(x, y);
+        target.dispatchEvent(new PointerEvent(type, { pointerId: 7, pointerType: 'touch', isPrimary: true, button: 0, clientX: x, clientY: y, bubbles: true }));
+      },
+      [type, px, py],
+    );
+  await touch('pointerdown');
+  await page.waitForTimeout(800);
+  await touch('pointerup');
+  await idle(page);
+  assert.deepEqual((await state(page)).points, [[0, 0]]);
+  await context.close();
+});
+
+test('points outside the pretraining range are flagged', async () => {
+  const { context, page } = await open('#pts=-1,0;0,0.5;4.5,0.2');
+  assert.match(await messages(page), /1 point lies outside x ∈ \[−3, 3\]/);
+  await clickAt(page, 0, 0);
+  await page.locator('.point').nth(2).focus();
+  await page.keyboard.press('Delete');
+  await idle(page);
+  assert.doesNotMatch(await messages(page), /outside x/);
+  await context.close();
+});
+
 test('switching models changes the predictions', async (t) => {
   if (manifest.models.length < 2) {
     t.skip(`the manifest lists ${manifest.models.length} model(s)`);

@@ -156,7 +156,11 @@ export class Plot {
         i = this.points.length - 1;
         this.#edit(false);
       }
-      svg.setPointerCapture(e.pointerId);
+      try {
+        svg.setPointerCapture(e.pointerId);
+      } catch {
+        // A pointer that is no longer active (or a synthetic one) cannot be captured.
+      }
       const timer =
         e.pointerType !== 'mouse' && !added
           ? setTimeout(() => {
