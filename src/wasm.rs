@@ -213,7 +213,7 @@ pub fn with_intercept(points: &[f64], d: usize) -> Vec<f64> {
 /// As [`predict_summary`].
 pub fn least_squares_summary(d: usize, xs: &[f64], ys: &[f64], queries: &[f64]) -> Result<Summary> {
     Context::new(d, xs, ys)?;
-    if queries.len() % d != 0 {
+    if !queries.len().is_multiple_of(d) {
         return invalid(format!("{} query values do not form points of dimension {d}", queries.len()));
     }
     predict_summary(&LeastSquares, &[], d + 1, &with_intercept(xs, d), ys, &with_intercept(queries, d))
