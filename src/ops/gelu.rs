@@ -49,7 +49,7 @@ fn sigmoid_z<T: Real>(x: T) -> (T, T) {
 /// `out[i] = kernel(x[i], extra[i])` over blocks of [`BLOCK`] elements, threaded when large.
 fn map2<T: Real>(x: &[T], extra: &[T], kernel: impl Fn(T, T) -> T + Sync) -> Vec<T> {
     let mut out = vec![T::zero(); x.len()];
-    for_row_blocks(&mut out, BLOCK, |first, block| {
+    for_row_blocks(&mut out, BLOCK, x.len(), |first, block| {
         let start = first * BLOCK;
         let (x, extra) = (&x[start..start + block.len()], &extra[start..start + block.len()]);
         for ((o, &x), &e) in block.iter_mut().zip(x).zip(extra) {

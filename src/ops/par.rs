@@ -18,7 +18,10 @@ fn threads_for(elems: usize) -> usize {
 ///
 /// `f` sees disjoint output blocks, so the result does not depend on the number of threads
 /// unless `f` returns per-block partial sums (which the caller then adds in block order).
-pub(super) fn for_row_blocks<T, R, F>(out: &mut [T], row_len: usize, f: F) -> Vec<R>
+/// `work` estimates the elementary operations of the whole call (the element count for
+/// elementwise kernels) and sets how many threads are worth starting.
+#[cfg_attr(target_arch = "wasm32", allow(unused_variables))]
+pub(super) fn for_row_blocks<T, R, F>(out: &mut [T], row_len: usize, work: usize, f: F) -> Vec<R>
 where
     T: Send,
     R: Send,
@@ -27,7 +30,7 @@ where
     #[cfg(not(target_arch = "wasm32"))]
     {
         let rows = if row_len == 0 { 0 } else { out.len().div_ceil(row_len) };
-        let threads = threads_for(out.len()).min(rows.max(1));
+        let threads = threads_for(work).min(rows.max(1));
         if threads > 1 {
             let rows_per_block = rows.div_ceil(threads);
             let f = &f;
@@ -47,16 +50,54 @@ where
     vec![f(0, out)]
 }
 
+/// Splits `0..n` items of `item_len` elements of work each into one contiguous range per
+/// thread, calls `f(range)` on each and returns the results in order (for partial sums).
+#[cfg_attr(target_arch = "wasm32", allow(unused_variables))]
+pub(super) fn for_ranges<R, F>(n: usize, item_len: usize, f: F) -> Vec<R>
+where
+    R: Send,
+    F: Fn(std::ops::Range<usize>) -> R + Sync,
+{
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let threads = threads_for(n.saturating_mul(item_len)).min(n.max(1));
+        if threads > 1 {
+            let per = n.div_ceil(threads);
+            let f = &f;
+            return std::thread::scope(|scope| {
+                let handles: Vec<_> = (1..n.div_ceil(per))
+                    .map(|i| scope.spawn(move || f(i * per..((i + 1) * per).min(n))))
+                    .collect();
+                let mut results = vec![f(0..per.min(n))];
+                results.extend(handles.into_iter().map(|h| h.join().expect("op worker panicked")));
+                results
+            });
+        }
+    }
+    vec![f(0..n)]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The ranges partition 0..n in order, for counts that do and do not divide evenly.
+    #[test]
+    fn ranges_partition_the_items_in_order() {
+        for n in [0usize, 1, 5, 7, 100_001] {
+            let ranges = for_ranges(n, 1, |r| r);
+            assert_eq!(ranges.first().map(|r| r.start), Some(0));
+            assert_eq!(ranges.last().map(|r| r.end), Some(n));
+            assert!(ranges.windows(2).all(|w| w[0].end == w[1].start && w[0].start < w[0].end));
+        }
+    }
 
     /// Every row is visited exactly once with its own index, whatever the block split.
     #[test]
     fn blocks_cover_every_row_once_in_order() {
         for (rows, row_len) in [(1usize, 5usize), (3, 4), (10_000, 16), (9_999, 7)] {
             let mut out = vec![0u64; rows * row_len];
-            let partial: Vec<u64> = for_row_blocks(&mut out, row_len, |first, block| {
+            let partial: Vec<u64> = for_row_blocks(&mut out, row_len, rows * row_len, |first, block| {
                 for (r, row) in block.chunks_mut(row_len).enumerate() {
                     row.iter_mut().for_each(|v| *v += (first + r) as u64);
                 }

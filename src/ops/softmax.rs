@@ -47,6 +47,23 @@ pub fn softmax_last_dim(x: &Tensor, mask: AttentionMask) -> candle_core::Result<
     x.contiguous()?.apply_op1(Softmax { mask, t, s })
 }
 
+/// In place: v ← softmax(v) = exp(v − max v) / Σ exp(v − max v).
+#[inline]
+pub(super) fn softmax_in_place<T: Real>(v: &mut [T]) {
+    let m = max(v);
+    v.iter_mut().for_each(|x| *x = (*x - m).exp());
+    let inv = T::one() / sum(v);
+    v.iter_mut().for_each(|x| *x *= inv);
+}
+
+/// In place: g ← y ⊙ (g − Σⱼ gⱼyⱼ), the gradient of the softmax input given its output `y` and
+/// the gradient `g` of that output.
+#[inline]
+pub(super) fn softmax_backward_in_place<T: Real>(y: &[T], g: &mut [T]) {
+    let yg = dot(y, g);
+    g.iter_mut().zip(y).for_each(|(g, &y)| *g = y * (*g - yg));
+}
+
 /// The custom op: the mask and the query/key lengths it applies to.
 struct Softmax {
     mask: AttentionMask,
@@ -70,18 +87,12 @@ impl Softmax {
         if s == 0 {
             return y;
         }
-        for_row_blocks(&mut y, s, |first, block| {
+        for_row_blocks(&mut y, s, x.len(), |first, block| {
             let x = &x[first * s..];
             for (r, (yr, xr)) in block.chunks_exact_mut(s).zip(x.chunks_exact(s)).enumerate() {
                 let n = self.visible(first + r);
-                let (xr, yr) = (&xr[..n], &mut yr[..n]);
-                let m = max(xr);
-                for (y, &x) in yr.iter_mut().zip(xr) {
-                    *y = (x - m).exp();
-                }
-                let inv = T::one() / sum(yr);
-                yr.iter_mut().for_each(|y| *y *= inv);
-                // Masked entries stay 0 from the initialisation.
+                yr[..n].copy_from_slice(&xr[..n]);
+                softmax_in_place(&mut yr[..n]); // masked entries stay 0
             }
         });
         y
@@ -93,15 +104,12 @@ impl Softmax {
         if s == 0 {
             return dx;
         }
-        for_row_blocks(&mut dx, s, |first, block| {
+        for_row_blocks(&mut dx, s, y.len(), |first, block| {
             let (y, g) = (&y[first * s..], &g[first * s..]);
             for (r, ((dr, yr), gr)) in block.chunks_exact_mut(s).zip(y.chunks_exact(s)).zip(g.chunks_exact(s)).enumerate() {
                 let n = self.visible(first + r);
-                let (yr, gr) = (&yr[..n], &gr[..n]);
-                let yg = dot(yr, gr);
-                for ((d, &y), &g) in dr[..n].iter_mut().zip(yr).zip(gr) {
-                    *d = y * (g - yg);
-                }
+                dr[..n].copy_from_slice(&gr[..n]);
+                softmax_backward_in_place(&yr[..n], &mut dr[..n]);
             }
         });
         dx
