@@ -33,8 +33,30 @@ function close(actual, expected, what) {
   assert.ok(worst <= TOL, `${what}: max |wasm − native| = ${worst}`);
 }
 
+/**
+ * Quantiles are an inverse CDF: a probability difference δ (f32 arithmetic differs slightly
+ * between SIMD128 and native kernels) moves them by δ / density, which is large where the
+ * density is low. They are held to 1e-5 of each query's 90% interval width instead.
+ */
+function closeQuantiles(actual, expected, what) {
+  if (expected === null) {
+    assert.equal(actual, null, `${what}: expected null`);
+    return;
+  }
+  const q = expected.length / 5;
+  let worst = 0;
+  for (let l = 0; l < 5; l += 1) {
+    for (let i = 0; i < q; i += 1) {
+      const width = Math.max(expected[4 * q + i] - expected[i], 1);
+      worst = Math.max(worst, Math.abs(actual[l * q + i] - expected[l * q + i]) / width);
+    }
+  }
+  assert.ok(worst <= TOL, `${what}: max |wasm − native| / (q95 − q05) = ${worst}`);
+}
+
 function compareSummary(actual, expected, what) {
-  for (const key of ['mean', 'quantiles', 'probs', 'borders', 'familyProbs']) close(actual[key], expected[key], `${what}.${key}`);
+  for (const key of ['mean', 'probs', 'borders', 'familyProbs']) close(actual[key], expected[key], `${what}.${key}`);
+  closeQuantiles(actual.quantiles, expected.quantiles, `${what}.quantiles`);
   assert.deepEqual(actual.families, expected.families, `${what}.families`);
   assert.ok(actual.mean instanceof Float64Array, 'owned typed arrays');
 }
