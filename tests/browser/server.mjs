@@ -42,7 +42,7 @@ export async function startServer({ root, port = 0, host = '127.0.0.1', quiet = 
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'method not allowed\n');
     let path;
     try {
-      path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+      path = decodeURIComponent(req.url.split(/[?#]/)[0]);
     } catch {
       return send(400, 'bad request\n');
     }
