@@ -55,6 +55,8 @@ function randomSeed() {
 
 /** Shows (or with text '' clears) a message under the plot; `kind`: error | warning | note. */
 function message(key, text, kind = 'error') {
+  const old = app.messages.get(key);
+  if (text ? old?.text === text && old?.kind === kind : !old) return; // unchanged: no re-announcement
   if (text) app.messages.set(key, { text, kind });
   else app.messages.delete(key);
   const box = $('messages');

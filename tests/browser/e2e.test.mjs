@@ -182,6 +182,15 @@ test('a pasted CSV is standardised and predictions are mapped back', async () =>
   const m = await meanAt(page, 185);
   assert.ok(Math.abs(m - 565) < 30, `mean at x = 185 is ${m}, the line gives 565`);
   assert.match(await messages(page), /standardised/);
+  // A file dropped on the plot is read the same way.
+  await page.evaluate(() => {
+    const data = new DataTransfer();
+    data.items.add(new File(['t,v\n1,5\n2,7\n3,9\n'], 'drop.csv', { type: 'text/csv' }));
+    document.getElementById('plot').dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+  });
+  await page.waitForFunction(() => window.incontext.state.xLabel === 't');
+  await idle(page);
+  assert.deepEqual((await state(page)).points, [[1, 5], [2, 7], [3, 9]]);
   await context.close();
 });
 
