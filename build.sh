@@ -8,6 +8,8 @@
 #   ./build.sh serve [--port N]   build what is missing, serve www/ on 127.0.0.1:8080 (or N)
 #   ./build.sh bench web          the default model's ms per prediction in headless Chromium
 #                                 (wasm) and natively, first-load bytes and time to first prediction
+#   ./build.sh bench train        seconds per training step of this trainer and of PyTorch on the
+#                                 reference config (2 threads each), their ratio, peak RSS
 #
 # Each command installs what it needs first, and only what is missing (a fresh Debian machine
 # with Rust, Node and Python is enough). Add a command as one cmd_<name> function plus one
@@ -147,6 +149,30 @@ cmd_serve() {
     exec node tests/browser/server.mjs --root www --port "$port"
 }
 
+# The training-speed benchmark (issue 3, "Speed"): this trainer's step on presets/bench.toml and
+# the same model and step in PyTorch (bench/run_torch.sh, throw-away venv), both on 2 threads,
+# one after the other; prints both reports and the ratio.
+bench_train() {
+    ensure_rust
+    log "cargo build --release --bin incontext"
+    cargo build --locked --release --bin incontext
+    local rust_out torch_out rust_s torch_s
+    log "incontext bench train (2 threads)"
+    rust_out=$(RAYON_NUM_THREADS=2 target/release/incontext bench train)
+    printf '%s\n' "$rust_out"
+    log "bench/run_torch.sh (PyTorch, 2 threads)"
+    torch_out=$(bench/run_torch.sh --threads 2 --json)
+    printf '%s\n' "$torch_out"
+    rust_s=$(printf '%s\n' "$rust_out" | sed -n 's/^rust_s_per_step=//p')
+    torch_s=$(printf '%s\n' "$torch_out" | tail -n 1 | python3 -c 'import json, sys; print(json.load(sys.stdin)["s_per_step_median"])')
+    python3 - "$rust_s" "$torch_s" <<'PY'
+import sys
+rust, torch = map(float, sys.argv[1:])
+print(f"train step: incontext {rust:.4f} s, PyTorch {torch:.4f} s; incontext takes {rust / torch:.2f}x "
+      f"PyTorch's time ({torch / rust:.0%} of its throughput; target >= 50%)")
+PY
+}
+
 cmd_bench() {
     case "${1:-}" in
         web)
@@ -158,8 +184,11 @@ cmd_bench() {
             log "headless Chromium (wasm)"
             node tests/browser/bench.mjs target/bench-web/native.json
             ;;
+        train)
+            bench_train
+            ;;
         *)
-            log "bench: unknown benchmark '${1:-}' (known: web)"
+            log "bench: unknown benchmark '${1:-}' (known: web, train)"
             exit 2
             ;;
     esac
