@@ -10,18 +10,33 @@
 use super::config::ModelConfig;
 use crate::error::{Result, invalid};
 use crate::ops::{self, AttentionMask};
-use candle_core::{D, Module, Tensor};
-use candle_nn::{Init, Linear, VarBuilder};
+use candle_core::{D, Tensor};
+use candle_nn::{Init, VarBuilder};
 
 /// GPT-2's initialisation scale for weights.
 const INIT_STD: f64 = 0.02;
 /// LayerNorm epsilon (GPT-2).
 const LN_EPS: f64 = 1e-5;
 
+/// An affine layer `y = x·Wᵀ + b` through the fused op of [`crate::ops`]; `W` is `[out, in]`.
+#[derive(Clone, Debug)]
+struct Linear {
+    weight: Tensor,
+    bias: Tensor,
+}
+
+impl Linear {
+    /// `x [.., in]` → `[.., out]`.
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        Ok(ops::linear(x, &self.weight, &self.bias)?)
+    }
+}
+
 fn linear(vb: VarBuilder, in_dim: usize, out_dim: usize, std: f64) -> Result<Linear> {
-    let weight = vb.get_with_hints((out_dim, in_dim), "weight", Init::Randn { mean: 0.0, stdev: std })?;
-    let bias = vb.get_with_hints(out_dim, "bias", Init::Const(0.0))?;
-    Ok(Linear::new(weight, Some(bias)))
+    Ok(Linear {
+        weight: vb.get_with_hints((out_dim, in_dim), "weight", Init::Randn { mean: 0.0, stdev: std })?,
+        bias: vb.get_with_hints(out_dim, "bias", Init::Const(0.0))?,
+    })
 }
 
 /// LayerNorm (Ba et al. 2016) through the fused op of [`crate::ops`], which has a backward.
@@ -52,6 +67,14 @@ pub(crate) struct CachedKeysValues {
     pub values: Tensor,
 }
 
+/// Splits the packed projection `qkv [b, t, 3E]` into `(q, k, v)`, each `[b, H, t, hd]`.
+fn split_heads(qkv: &Tensor, n_head: usize) -> Result<(Tensor, Tensor, Tensor)> {
+    let (b, t, three_e) = qkv.dims3()?;
+    let hd = three_e / (3 * n_head);
+    let heads = qkv.reshape((b, t, 3, n_head, hd))?.permute((2, 0, 3, 1, 4))?; // [3, b, H, t, hd]
+    Ok((heads.get(0)?.contiguous()?, heads.get(1)?.contiguous()?, heads.get(2)?.contiguous()?))
+}
+
 /// Multi-head self-attention (Vaswani et al. 2017) in GPT-2 layout.
 #[derive(Clone, Debug)]
 struct Attention {
@@ -70,36 +93,32 @@ impl Attention {
         })
     }
 
-    /// `x [b, t, E]` → `(out [b, t, E], keys [b, H, t, hd], values [b, H, t, hd])`.
-    /// Without `prefix`, attention is causal over the `t` tokens. With `prefix` (`b = 1`),
-    /// each of the `t` tokens attends to the `P` cached tokens and to itself only.
-    fn forward(&self, x: &Tensor, prefix: Option<&CachedKeysValues>) -> Result<(Tensor, Tensor, Tensor)> {
-        let (b, t, e) = x.dims3()?;
-        let hd = e / self.n_head;
+    /// `x [b, t, E]` → `(out [b, t, E], qkv [b, t, 3E])`. Without `prefix`, attention is
+    /// causal over the `t` tokens (the fused op). With `prefix` (`b = 1`), each of the `t`
+    /// tokens attends to the `P` cached tokens and to itself only.
+    fn forward(&self, x: &Tensor, prefix: Option<&CachedKeysValues>) -> Result<(Tensor, Tensor)> {
         let qkv = self.c_attn.forward(x)?; // [b, t, 3E]
-        let qkv = qkv.reshape((b, t, 3, self.n_head, hd))?.permute((2, 0, 3, 1, 4))?; // [3, b, H, t, hd]
-        let q = (qkv.get(0)?.contiguous()? * (1.0 / (hd as f64).sqrt()))?; // [b, H, t, hd]
-        let k = qkv.get(1)?.contiguous()?; // [b, H, t, hd]
-        let v = qkv.get(2)?.contiguous()?; // [b, H, t, hd]
         let y = match prefix {
-            None => {
-                let scores = q.matmul(&k.t()?)?; // [b, H, t, t]
-                let att = ops::softmax_last_dim(&scores, AttentionMask::Causal)?; // [b, H, t, t]
-                att.matmul(&v)? // [b, H, t, hd]
-            }
-            Some(cache) => {
-                let p = cache.keys.dim(2)?;
-                let self_score = (&q * &k)?.sum_keepdim(D::Minus1)?; // [1, H, t, 1]
-                let prefix_scores = q.matmul(&cache.keys.t()?)?; // [1, H, t, P]
-                let scores = Tensor::cat(&[&prefix_scores, &self_score], D::Minus1)?; // [1, H, t, P+1]
-                let att = ops::softmax_last_dim(&scores, AttentionMask::None)?; // [1, H, t, P+1]
-                let from_prefix = att.narrow(3, 0, p)?.matmul(&cache.values)?; // [1, H, t, hd]
-                let from_self = att.narrow(3, p, 1)?.broadcast_mul(&v)?; // [1, H, t, hd]
-                (from_prefix + from_self)?
-            }
+            None => ops::causal_self_attention(&qkv, self.n_head)?, // [b, t, E]
+            Some(cache) => self.attend_prefix_and_self(&qkv, cache)?, // [b, t, E]
         };
-        let y = y.transpose(1, 2)?.reshape((b, t, e))?; // [b, t, E]
-        Ok((self.c_proj.forward(&y)?, k, v))
+        Ok((self.c_proj.forward(&y)?, qkv))
+    }
+
+    /// Each query token attends to the cached prefix and to itself: `qkv [1, t, 3E]` → `[1, t, E]`.
+    fn attend_prefix_and_self(&self, qkv: &Tensor, cache: &CachedKeysValues) -> Result<Tensor> {
+        let (b, t, three_e) = qkv.dims3()?;
+        let (q, k, v) = split_heads(qkv, self.n_head)?; // [1, H, t, hd] each
+        let hd = three_e / (3 * self.n_head);
+        let q = (q * (1.0 / (hd as f64).sqrt()))?;
+        let p = cache.keys.dim(2)?;
+        let self_score = (&q * &k)?.sum_keepdim(D::Minus1)?; // [1, H, t, 1]
+        let prefix_scores = q.matmul(&cache.keys.t()?)?; // [1, H, t, P]
+        let scores = Tensor::cat(&[&prefix_scores, &self_score], D::Minus1)?; // [1, H, t, P+1]
+        let att = ops::softmax_last_dim(&scores, AttentionMask::None)?; // [1, H, t, P+1]
+        let from_prefix = att.narrow(3, 0, p)?.matmul(&cache.values)?; // [1, H, t, hd]
+        let from_self = att.narrow(3, p, 1)?.broadcast_mul(&v)?; // [1, H, t, hd]
+        Ok((from_prefix + from_self)?.transpose(1, 2)?.reshape((b, t, three_e / 3))?) // [1, t, E]
     }
 }
 
@@ -144,12 +163,12 @@ impl Block {
         })
     }
 
-    /// `x [b, t, E]` → `(out [b, t, E], keys, values)` of this block's attention.
-    fn forward(&self, x: &Tensor, prefix: Option<&CachedKeysValues>) -> Result<(Tensor, Tensor, Tensor)> {
-        let (a, k, v) = self.attn.forward(&self.ln_1.forward(x)?, prefix)?;
+    /// `x [b, t, E]` → `(out [b, t, E], qkv [b, t, 3E])` of this block's attention.
+    fn forward(&self, x: &Tensor, prefix: Option<&CachedKeysValues>) -> Result<(Tensor, Tensor)> {
+        let (a, qkv) = self.attn.forward(&self.ln_1.forward(x)?, prefix)?;
         let h = (x + a)?; // [b, t, E]
         let out = (&h + self.mlp.forward(&self.ln_2.forward(&h)?)?)?; // [b, t, E]
-        Ok((out, k, v))
+        Ok((out, qkv))
     }
 }
 
@@ -218,17 +237,21 @@ impl IclTransformer {
         Ok(self.read_in.forward(tokens)?.broadcast_add(&pos)?)
     }
 
-    /// Runs the blocks; returns the final hidden states `[b, t, E]` (after `ln_f`) and each
-    /// block's keys and values.
+    /// Runs the blocks; returns the final hidden states `[b, t, E]` (after `ln_f`) and, when
+    /// `keep_cache`, each block's keys and values `[b, H, t, hd]` for an inference session.
     pub(crate) fn run_blocks(
         &self,
         mut h: Tensor,
         prefix: Option<&[CachedKeysValues]>,
+        keep_cache: bool,
     ) -> Result<(Tensor, Vec<CachedKeysValues>)> {
-        let mut cache = Vec::with_capacity(self.blocks.len());
+        let mut cache = Vec::with_capacity(if keep_cache { self.blocks.len() } else { 0 });
         for (i, block) in self.blocks.iter().enumerate() {
-            let (out, keys, values) = block.forward(&h, prefix.map(|p| &p[i]))?;
-            cache.push(CachedKeysValues { keys, values });
+            let (out, qkv) = block.forward(&h, prefix.map(|p| &p[i]))?;
+            if keep_cache {
+                let (_, keys, values) = split_heads(&qkv, self.config.n_head)?;
+                cache.push(CachedKeysValues { keys, values });
+            }
             h = out;
         }
         Ok((self.ln_f.forward(&h)?, cache))
@@ -263,7 +286,7 @@ impl IclTransformer {
             return invalid(format!("{n} points exceed the model's max_points {}", self.config.max_points));
         }
         let tokens = self.tokens(xs, ys)?; // [b, 2n, dm]
-        let (h, _) = self.run_blocks(self.embed(&tokens)?, None)?; // [b, 2n, E]
+        let (h, _) = self.run_blocks(self.embed(&tokens)?, None, false)?; // [b, 2n, E]
         let e = self.config.n_embd;
         let at_x = h.reshape((b, n, 2, e))?.narrow(2, 0, 1)?.squeeze(2)?; // [b, n, E]
         self.heads(&at_x)
