@@ -178,18 +178,21 @@ mod tests {
         let mut adam = AdamW::new(&[1, 1]);
         let mut params = vec![vec![1.0f32], vec![1.0f32]];
         let decay = [true, false];
+        let close = |v: f32, want: f64| (f64::from(v) - want).abs() < 1e-6;
         adam.update(&mut params, &[vec![0.5], vec![0.5]], &decay, 0.1, &cfg(), 1)
             .unwrap();
         assert!(
-            (params[0][0] - 0.890_000_002).abs() < 1e-6 && (params[1][0] - 0.900_000_002).abs() < 1e-6,
+            close(params[0][0], 0.890_000_002) && close(params[1][0], 0.900_000_002),
             "{params:?}"
         );
         adam.update(&mut params, &[vec![-0.25], vec![-0.25]], &decay, 0.1, &cfg(), 2)
             .unwrap();
-        assert!((params[0][0] - 0.854_466_3).abs() < 1e-6, "{}", params[0][0]);
-        assert!((params[1][0] - 0.873_366_3).abs() < 1e-6, "{}", params[1][0]);
+        assert!(close(params[0][0], 0.854_466_298_7), "{}", params[0][0]);
+        assert!(close(params[1][0], 0.873_366_298_7), "{}", params[1][0]);
         let (m, v) = adam.moments();
-        assert!((m[0][0] - 0.02).abs() < 1e-8 && (v[0][0] - 0.000_312_25).abs() < 1e-9);
+        // f32 arithmetic: 1 − β2 carries a relative rounding error of ~1e-5.
+        let rel = |x: f32, want: f64| (f64::from(x) / want - 1.0).abs() < 1e-4;
+        assert!(rel(m[0][0], 0.02) && rel(v[0][0], 0.000_312_25), "{m:?} {v:?}");
     }
 
     #[test]
@@ -221,8 +224,9 @@ mod tests {
     #[test]
     fn schedule_warms_up_linearly_then_follows_the_cosine_to_the_floor() {
         let c = cfg(); // warm-up 4 steps, then 10 decay steps in a 14-step run
-        let lrs: Vec<f64> = (0..4).map(|s| learning_rate(&c, 14, s)).collect();
-        assert_eq!(lrs, vec![0.025, 0.05, 0.075, 0.1]);
+        for (s, want) in [(0, 0.025), (1, 0.05), (2, 0.075), (3, 0.1)] {
+            assert!((learning_rate(&c, 14, s) - want).abs() < 1e-15, "warm-up step {s}");
+        }
         assert!((learning_rate(&c, 14, 4) - 0.1).abs() < 1e-15);
         assert!(
             (learning_rate(&c, 14, 9) - 0.055).abs() < 1e-12,
