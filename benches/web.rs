@@ -1,7 +1,7 @@
 //! Native half of `./build.sh bench web` (issue 4, "Speed"): milliseconds per full prediction of
 //! the page's default model (context run once with cached keys/values, Q queries batched, then
 //! the page's summary: mean, five quantiles, bin probabilities, family probabilities), at
-//! n = 10, 20, 40 context points and Q = 128, 256 queries. `tests/browser/bench.mjs` times the
+//! n = 10, 20, 40 context points (those the model takes) and Q = 128, 256 queries. `tests/browser/bench.mjs` times the
 //! same calls in headless Chromium and prints both side by side.
 //!
 //! The model is `$INCONTEXT_BENCH_MODEL` or else the default of `www/models/manifest.json`.
@@ -53,7 +53,8 @@ fn main() {
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let model = TransformerPredictor::from_bytes(&bytes, "bench").expect("a loadable model");
     let mut rows = Vec::new();
-    for &n in &CONTEXTS {
+    let max_context = model.meta().config.max_points - 1;
+    for &n in CONTEXTS.iter().filter(|&&n| n <= max_context) {
         for &q in &QUERIES {
             let queries: Vec<f64> = (0..q).map(|i| -3.0 + 6.0 * i as f64 / (q - 1) as f64).collect();
             let ctx = sample_function(FAMILY, SEED, n, SIGMA, &[]).expect("a seeded context");

@@ -8,13 +8,14 @@
 //   node tests/browser/bench.mjs target/bench-web/native.json
 
 import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startServer } from './server.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const native = JSON.parse(readFileSync(process.argv[2] ?? `${root}target/bench-web/native.json`, 'utf8'));
-const modelBytes = readFileSync(`${root}${native.model}`);
+const modelBytes = readFileSync(resolve(root, native.model));
 
 const server = await startServer({ root: `${root}www` });
 const browser = await chromium.launch({
