@@ -4,7 +4,7 @@ use super::config::TrainConfig;
 use super::presets::preset;
 use super::trainer::{StepStats, Trainer};
 use crate::error::{Error, Result, invalid, read_file, write_file};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -165,9 +165,12 @@ fn progress_bar(start: u64, total: u64) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(total);
-    let template = "{elapsed_precise} [{wide_bar}] {pos}/{len} steps  {per_sec}  ETA {eta}  {msg}";
+    let template = "{elapsed_precise} [{wide_bar}] {pos}/{len} steps  {rate}  ETA {eta}  {msg}";
     if let Ok(style) = ProgressStyle::with_template(template) {
-        bar.set_style(style.progress_chars("=> "));
+        let rate = |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{:.2} steps/s", state.per_sec());
+        };
+        bar.set_style(style.with_key("rate", rate).progress_chars("=> "));
     }
     bar.set_position(start);
     bar.reset_eta();
@@ -214,8 +217,8 @@ pub fn train(args: &TrainArgs) -> Result<TrainSummary> {
             .write_all(log_row(&stats, seconds).as_bytes())
             .map_err(log_io)?;
         final_loss = Some(stats.losses.loss);
-        bar.set_position(stats.step);
         bar.set_message(format!("loss {:.4}", stats.losses.loss));
+        bar.set_position(stats.step);
         if stats.step % interval == 0 || stats.step == total {
             write_atomic(&ckpt, &trainer.checkpoint_bytes(seconds)?)?;
             log_file.flush().map_err(log_io)?;
