@@ -10,6 +10,8 @@
 #                                 (wasm) and natively, first-load bytes and time to first prediction
 #   ./build.sh bench train        seconds per training step of this trainer and of PyTorch on the
 #                                 reference config (2 threads each), their ratio, peak RSS
+#   ./build.sh bench gpu          ms per prediction (n = 40, Q = 256 and 1024) of the CPU session and
+#                                 the WebGPU path on native wgpu, its dispatches, bytes and FLOPs
 #
 # Each command installs what it needs first, and only what is missing (a fresh Debian machine
 # with Rust, Node and Python is enough). Add a command as one cmd_<name> function plus one
@@ -85,6 +87,18 @@ ensure_wasm_toolchain() {
         cargo install wasm-bindgen-cli --version "$want" --force
     fi
     ensure_node_modules
+}
+
+# ensure_vulkan: Mesa's Vulkan drivers (lavapipe, a CPU adapter on machines without a GPU) for
+# the GPU path's native tests and benchmark; a private XDG_RUNTIME_DIR when none is set (Mesa
+# warns without one).
+ensure_vulkan() {
+    ensure_apt mesa-vulkan-drivers libvulkan1
+    if [ -z "${XDG_RUNTIME_DIR:-}" ]; then
+        export XDG_RUNTIME_DIR="${TMPDIR:-/tmp}/incontext-xdg-$(id -u)"
+        mkdir -p "$XDG_RUNTIME_DIR"
+        chmod 700 "$XDG_RUNTIME_DIR"
+    fi
 }
 
 # ensure_chromium: Debian's Chromium for the headless browser tests.
@@ -187,8 +201,14 @@ cmd_bench() {
         train)
             bench_train
             ;;
+        gpu)
+            ensure_rust
+            ensure_vulkan
+            log "cargo bench --bench gpu (CPU session vs the WebGPU path on native wgpu)"
+            cargo bench --locked --bench gpu
+            ;;
         *)
-            log "bench: unknown benchmark '${1:-}' (known: web, train)"
+            log "bench: unknown benchmark '${1:-}' (known: web, train, gpu)"
             exit 2
             ;;
     esac
@@ -209,6 +229,7 @@ test_browser() {
 # faster than --release from a clean clone and runs the tests fast enough.
 cmd_test() {
     ensure_rust
+    ensure_vulkan
     log "cargo test"
     cargo test --locked --no-fail-fast
     log "cargo clippy --all-targets -- -D warnings"

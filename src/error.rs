@@ -28,6 +28,10 @@ pub enum Error {
     /// A JSON/TOML (de)serialisation error.
     #[error("format error: {0}")]
     Format(String),
+    /// A GPU failure (src/gpu/): no adapter, a device that refused a kernel, a lost device, a
+    /// failed read-back.
+    #[error("GPU: {0}")]
+    Gpu(String),
 }
 
 /// `Result` with the crate's [`Error`].

@@ -8,6 +8,7 @@
 pub mod baselines;
 pub mod error;
 pub mod eval;
+pub mod gpu;
 pub mod model;
 pub mod ops;
 pub mod predictive;
