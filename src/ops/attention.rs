@@ -69,6 +69,7 @@ impl Dims {
     }
 
     /// `p` [t, t] ← causal softmax(q·kᵀ / √hd); masked entries 0.
+    #[inline(always)]
     fn probabilities<T: Real>(&self, q: MatRef<T>, k: MatRef<T>, p: &mut [T]) {
         let t = self.t;
         let scale = T::one() / T::from_f64(self.hd as f64).sqrt();
@@ -87,7 +88,7 @@ fn forward<T: Real>(qkv: &[T], d: Dims) -> Vec<T> {
     if y.is_empty() {
         return y;
     }
-    for_row_blocks(&mut y, t * e, d.work(), |first, block| {
+    for_row_blocks(&mut y, t * e, d.work(), #[inline(always)] |first, block| {
         let mut p = vec![T::zero(); t * t];
         for (i, yb) in block.chunks_exact_mut(t * e).enumerate() {
             let xb = &qkv[(first + i) * t * 3 * e..][..t * 3 * e];
@@ -109,7 +110,7 @@ fn backward<T: Real>(qkv: &[T], g: &[T], d: Dims) -> Vec<T> {
     if dqkv.is_empty() {
         return dqkv;
     }
-    for_row_blocks(&mut dqkv, t * 3 * e, 3 * d.work(), |first, block| {
+    for_row_blocks(&mut dqkv, t * 3 * e, 3 * d.work(), #[inline(always)] |first, block| {
         let mut p = vec![T::zero(); t * t];
         let mut dp = vec![T::zero(); t * t];
         for (i, db) in block.chunks_exact_mut(t * 3 * e).enumerate() {

@@ -49,7 +49,7 @@ fn sigmoid_z<T: Real>(x: T) -> (T, T) {
 /// `out[i] = kernel(x[i], extra[i])` over blocks of [`BLOCK`] elements, threaded when large.
 fn map2<T: Real>(x: &[T], extra: &[T], kernel: impl Fn(T, T) -> T + Sync) -> Vec<T> {
     let mut out = vec![T::zero(); x.len()];
-    for_row_blocks(&mut out, BLOCK, x.len(), |first, block| {
+    for_row_blocks(&mut out, BLOCK, x.len(), #[inline(always)] |first, block| {
         let start = first * BLOCK;
         let (x, extra) = (&x[start..start + block.len()], &extra[start..start + block.len()]);
         for ((o, &x), &e) in block.iter_mut().zip(x).zip(extra) {
@@ -60,11 +60,11 @@ fn map2<T: Real>(x: &[T], extra: &[T], kernel: impl Fn(T, T) -> T + Sync) -> Vec
 }
 
 fn forward<T: Real>(x: &[T]) -> Vec<T> {
-    map2(x, x, |x, _| x * sigmoid_z(x).0)
+    map2(x, x, #[inline(always)] |x, _| x * sigmoid_z(x).0)
 }
 
 fn backward<T: Real>(x: &[T], g: &[T]) -> Vec<T> {
-    map2(x, g, |x, g| {
+    map2(x, g, #[inline(always)] |x, g| {
         let (sig, dz) = sigmoid_z(x);
         g * (sig + x * sig * (T::one() - sig) * dz)
     })

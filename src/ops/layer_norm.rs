@@ -66,7 +66,7 @@ fn forward<T: Real>(eps: f64, x: &[T], gamma: &[T], beta: &[T]) -> Vec<T> {
     let c = gamma.len();
     let eps = T::from_f64(eps);
     let mut y = vec![T::zero(); x.len()];
-    for_row_blocks(&mut y, c, x.len(), |first, block| {
+    for_row_blocks(&mut y, c, x.len(), #[inline(always)] |first, block| {
         let x = &x[first * c..];
         for (yr, xr) in block.chunks_exact_mut(c).zip(x.chunks_exact(c)) {
             let (mean, rstd) = moments(xr, eps);
@@ -86,7 +86,7 @@ fn backward<T: Real>(eps: f64, x: &[T], gamma: &[T], g: &[T]) -> (Vec<T>, Vec<T>
     let cf = T::from_f64(c as f64);
     let eps = T::from_f64(eps);
     let mut dx = vec![T::zero(); x.len()];
-    let partials = for_row_blocks(&mut dx, c, 2 * x.len(), |first, block| {
+    let partials = for_row_blocks(&mut dx, c, 2 * x.len(), #[inline(always)] |first, block| {
         let mut dgamma = vec![T::zero(); c];
         let mut dbeta = vec![T::zero(); c];
         let mut xhat = vec![T::zero(); c];

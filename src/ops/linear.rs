@@ -62,7 +62,7 @@ fn backward<T: Real>(x: &[T], w: &[T], g: &[T], out: usize) -> (Vec<T>, Vec<T>, 
     let mut dw = vec![T::zero(); out * input];
     gemm(&mut dw, input, g_mat.t(), MatRef::rows(x, rows, input, input), T::one(), false, Threads::All);
     // db: column sums of g, as per-block partial sums over row blocks.
-    let partials = for_ranges(rows, out, |range| {
+    let partials = for_ranges(rows, out, #[inline(always)] |range| {
         let mut db = vec![T::zero(); out];
         for gr in g[range.start * out..range.end * out].chunks_exact(out) {
             db.iter_mut().zip(gr).for_each(|(d, &g)| *d += g);

@@ -23,6 +23,7 @@ mod linear;
 mod math;
 mod matmul;
 mod par;
+mod simd;
 mod softmax;
 
 pub use attention::causal_self_attention;

@@ -1,4 +1,8 @@
 //! Splitting row-wise work into blocks: scoped threads natively, the calling thread on wasm32.
+//! Each block runs through [`vectorized`]; callers pass `#[inline(always)]` closures so that
+//! their loops are compiled for the wide vector instructions too.
+
+use super::simd::vectorized;
 
 /// Fewest elements worth a thread of their own (a spawn costs ~10–20 µs; a pass over this many
 /// f32 takes ~10 µs or more).
@@ -39,15 +43,15 @@ where
                 // The calling thread takes the first block itself.
                 let (_, first) = blocks.next().expect("threads > 1 implies rows > 1");
                 let handles: Vec<_> = blocks
-                    .map(|(b, block)| scope.spawn(move || f(b * rows_per_block, block)))
+                    .map(|(b, block)| scope.spawn(move || vectorized(#[inline(always)] || f(b * rows_per_block, block))))
                     .collect();
-                let mut results = vec![f(0, first)];
+                let mut results = vec![vectorized(#[inline(always)] || f(0, first))];
                 results.extend(handles.into_iter().map(|h| h.join().expect("op worker panicked")));
                 results
             });
         }
     }
-    vec![f(0, out)]
+    vec![vectorized(#[inline(always)] || f(0, out))]
 }
 
 /// Splits `0..n` items of `item_len` elements of work each into one contiguous range per
@@ -66,15 +70,15 @@ where
             let f = &f;
             return std::thread::scope(|scope| {
                 let handles: Vec<_> = (1..n.div_ceil(per))
-                    .map(|i| scope.spawn(move || f(i * per..((i + 1) * per).min(n))))
+                    .map(|i| scope.spawn(move || vectorized(#[inline(always)] || f(i * per..((i + 1) * per).min(n)))))
                     .collect();
-                let mut results = vec![f(0..per.min(n))];
+                let mut results = vec![vectorized(#[inline(always)] || f(0..per.min(n)))];
                 results.extend(handles.into_iter().map(|h| h.join().expect("op worker panicked")));
                 results
             });
         }
     }
-    vec![f(0..n)]
+    vec![vectorized(#[inline(always)] || f(0..n))]
 }
 
 #[cfg(test)]

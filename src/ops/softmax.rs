@@ -48,7 +48,7 @@ pub fn softmax_last_dim(x: &Tensor, mask: AttentionMask) -> candle_core::Result<
 }
 
 /// In place: v ← softmax(v) = exp(v − max v) / Σ exp(v − max v).
-#[inline]
+#[inline(always)]
 pub(super) fn softmax_in_place<T: Real>(v: &mut [T]) {
     let m = max(v);
     v.iter_mut().for_each(|x| *x = (*x - m).exp());
@@ -58,7 +58,7 @@ pub(super) fn softmax_in_place<T: Real>(v: &mut [T]) {
 
 /// In place: g ← y ⊙ (g − Σⱼ gⱼyⱼ), the gradient of the softmax input given its output `y` and
 /// the gradient `g` of that output.
-#[inline]
+#[inline(always)]
 pub(super) fn softmax_backward_in_place<T: Real>(y: &[T], g: &mut [T]) {
     let yg = dot(y, g);
     g.iter_mut().zip(y).for_each(|(g, &y)| *g = y * (*g - yg));
@@ -87,7 +87,7 @@ impl Softmax {
         if s == 0 {
             return y;
         }
-        for_row_blocks(&mut y, s, x.len(), |first, block| {
+        for_row_blocks(&mut y, s, x.len(), #[inline(always)] |first, block| {
             let x = &x[first * s..];
             for (r, (yr, xr)) in block.chunks_exact_mut(s).zip(x.chunks_exact(s)).enumerate() {
                 let n = self.visible(first + r);
@@ -104,7 +104,7 @@ impl Softmax {
         if s == 0 {
             return dx;
         }
-        for_row_blocks(&mut dx, s, y.len(), |first, block| {
+        for_row_blocks(&mut dx, s, y.len(), #[inline(always)] |first, block| {
             let (y, g) = (&y[first * s..], &g[first * s..]);
             for (r, ((dr, yr), gr)) in block.chunks_exact_mut(s).zip(y.chunks_exact(s)).zip(g.chunks_exact(s)).enumerate() {
                 let n = self.visible(first + r);
