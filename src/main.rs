@@ -18,6 +18,9 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Evaluate a trained model in and out of distribution against the exact Bayes posterior
+    /// and write its model card (<stem>.md, <stem>.loss.svg, <stem>.eval.json).
+    Card(cli::card::CardArgs),
     /// Evaluate predictors (baselines, Bayes, a trained model) on seeded prompts: NSE(k) with
     /// bootstrap intervals, NLL, coverage, PIT; prints a table, writes report.json and SVGs.
     Eval(cli::eval::EvalArgs),
@@ -29,6 +32,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
+        Command::Card(args) => cli::card::run(&args),
         Command::Eval(args) => cli::eval::run(&args),
         Command::Train(args) => cli::train::run(&args),
         Command::Bench(args) => cli::bench::run(&args),

@@ -67,9 +67,13 @@ const HALF_NORMAL_MEDIAN: f64 = 0.674_489_750_196_081_7;
 /// The bin holding `y` and the log of the within-bin density shape, so that a bar
 /// distribution's `log p(y) = log probs[bin] + log_shape` (`borders` is `[K + 1]`, `K >= 3`).
 /// Inner bins: `log_shape = −log(width)`; end bins: the half-normal tail's log density.
+/// A NaN `y` gives `(0, NaN)`.
 /// The bar-distribution loss uses this to turn bin log-probabilities into a density NLL.
 pub fn bar_bin_log_shape(borders: &[f64], y: f64) -> (usize, f64) {
     let k = borders.len() - 1;
+    if y.is_nan() {
+        return (0, f64::NAN);
+    }
     let half_normal = |t: f64, width: f64| {
         let s = width / HALF_NORMAL_MEDIAN;
         std::f64::consts::LN_2 + normal_log_pdf(t / s) - s.ln()
@@ -290,7 +294,7 @@ pub trait Predictor {
 /// [`crate::Error::InvalidInput`] if `queries.len()` is not a multiple of `d` or a value is
 /// not finite.
 pub fn validate_queries(d: usize, queries: &[f64]) -> Result<usize> {
-    if d == 0 || queries.len() % d != 0 {
+    if d == 0 || !queries.len().is_multiple_of(d) {
         return crate::error::invalid(format!("{} query values do not form points of dimension {d}", queries.len()));
     }
     crate::error::ensure_finite(queries, "query x")?;

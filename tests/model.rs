@@ -57,15 +57,15 @@ fn session_equals_full_forward_for_every_query_and_context_size() {
     let prompt = mixture().sample_prompts(11, 1, 2, 2, 8, noise()).unwrap().remove(0);
     // Full causal forward: prediction at position i uses pairs 0..i.
     let full = predictor.predict_prompt(&prompt).unwrap();
-    for k in 0..prompt.len() {
+    for (k, full_k) in full.iter().enumerate() {
         let ctx = Context::prefix(&prompt, k);
         // Query the true next x together with two other points: batching must not mix queries.
         let mut queries = prompt.x(k).to_vec();
         queries.extend([0.3, -1.2, 2.0, 0.5]);
         let cached = predictor.predict(&ctx, &queries).unwrap();
         assert_eq!(cached.len(), 3);
-        assert!((cached[0].mean - full[k].mean).abs() < 1e-5, "k={k}: {} vs {}", cached[0].mean, full[k].mean);
-        let (a, b) = (cached[0].family_probs.as_ref().unwrap(), full[k].family_probs.as_ref().unwrap());
+        assert!((cached[0].mean - full_k.mean).abs() < 1e-5, "k={k}: {} vs {}", cached[0].mean, full_k.mean);
+        let (a, b) = (cached[0].family_probs.as_ref().unwrap(), full_k.family_probs.as_ref().unwrap());
         for (pa, pb) in a.iter().zip(b) {
             assert!((pa - pb).abs() < 1e-5);
         }

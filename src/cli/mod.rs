@@ -1,6 +1,7 @@
 //! Argument parsing and dispatch of the subcommands, one module each; shared value parsers.
 
 pub mod bench;
+pub mod card;
 pub mod eval;
 pub mod train;
 

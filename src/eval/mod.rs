@@ -8,10 +8,12 @@
 //! transformer are compared alike.
 
 mod bootstrap;
+mod card;
 mod harness;
 mod plot;
 
 pub use bootstrap::{Bootstrap, Estimate};
+pub use card::{Averages, CardInputs, TrainingLog, card_markdown, find, out_of_distribution_families};
 pub use harness::{
     DEFAULT_LEVEL, DEFAULT_PROMPTS, DEFAULT_RESAMPLES, EvalConfig, EvalReport, Evaluation, PIT_BINS, PredictorReport,
     evaluate,

@@ -15,7 +15,7 @@ fn plot_error(e: impl std::fmt::Display) -> Error {
 }
 
 /// One named series of estimates over `k`; `None` entries leave a gap.
-type Series = (String, Vec<Option<Estimate>>);
+pub(crate) type Series = (String, Vec<Option<Estimate>>);
 
 /// Every figure of `report` as `(file name, SVG text)`: `nse.svg` always; `nll.svg`,
 /// `coverage_50.svg`, `coverage_90.svg` and `pit.svg` when some predictor returned
@@ -63,6 +63,18 @@ pub fn figures(report: &EvalReport) -> Result<Vec<(String, String)>> {
 /// Lines of `mean` over `k` with shaded `[lo, hi]` bands, clamped into `y_range`, and an
 /// optional dashed reference level.
 fn line_chart(title: &str, y_desc: &str, series: &[Series], y_range: (f64, f64), reference: Option<f64>) -> Result<String> {
+    index_chart(title, "k (context points)", y_desc, series, y_range, reference)
+}
+
+/// [`line_chart`] with any description of the x axis (the series index).
+pub(crate) fn index_chart(
+    title: &str,
+    x_desc: &str,
+    y_desc: &str,
+    series: &[Series],
+    y_range: (f64, f64),
+    reference: Option<f64>,
+) -> Result<String> {
     let points = series.iter().map(|(_, s)| s.len()).max().unwrap_or(1);
     let x_max = (points.max(2) - 1) as f64;
     let clamp = |v: f64| v.clamp(y_range.0, y_range.1);
@@ -82,7 +94,7 @@ fn line_chart(title: &str, y_desc: &str, series: &[Series], y_range: (f64, f64),
             .light_line_style(BLACK.mix(0.03))
             .x_labels(points.clamp(2, 21))
             .x_label_formatter(&|k| format!("{k:.0}"))
-            .x_desc("k (context points)")
+            .x_desc(x_desc)
             .y_desc(y_desc)
             .draw()
             .map_err(plot_error)?;

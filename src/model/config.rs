@@ -35,7 +35,7 @@ impl ModelConfig {
         if sizes.contains(&0) {
             return invalid(format!("model sizes must be positive: {self:?}"));
         }
-        if self.n_embd % self.n_head != 0 {
+        if !self.n_embd.is_multiple_of(self.n_head) {
             return invalid(format!("n_embd {} is not divisible by n_head {}", self.n_embd, self.n_head));
         }
         if self.bins < 4 {

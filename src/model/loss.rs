@@ -10,10 +10,13 @@ use candle_core::{D, Tensor};
 /// Returns a scalar tensor.
 ///
 /// # Errors
-/// Candle errors on shape mismatch.
+/// [`crate::Error::InvalidInput`] for a NaN/Inf target; candle errors on shape mismatch.
 pub fn bar_nll(bar_logits: &Tensor, ys: &Tensor, borders: &[f64]) -> Result<Tensor> {
     let (b, n, _k) = bar_logits.dims3()?;
     let targets: Vec<f32> = ys.flatten_all()?.to_vec1()?;
+    if let Some(bad) = targets.iter().find(|y| !y.is_finite()) {
+        return crate::error::invalid(format!("bar-distribution target {bad} is not finite"));
+    }
     let (bins, shapes): (Vec<u32>, Vec<f32>) = targets
         .iter()
         .map(|&y| {

@@ -140,7 +140,7 @@ impl Mlp {
 
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let h = self.c_fc.forward(x)?; // [b, t, 4E]
-        Ok(self.c_proj.forward(&ops::gelu(&h)?)?) // [b, t, E]
+        self.c_proj.forward(&ops::gelu(&h)?) // [b, t, E]
     }
 }
 
@@ -203,7 +203,7 @@ impl IclTransformer {
     /// strictly increasing values; candle errors for missing or misshapen tensors.
     pub fn new(config: ModelConfig, borders: Vec<f64>, vb: VarBuilder) -> Result<Self> {
         config.validate()?;
-        if borders.len() != config.bins + 1 || borders.windows(2).any(|w| !(w[0] < w[1])) {
+        if borders.len() != config.bins + 1 || !borders.iter().all(|b| b.is_finite()) || borders.windows(2).any(|w| w[0] >= w[1]) {
             return invalid(format!("need {} strictly increasing bar borders (got {})", config.bins + 1, borders.len()));
         }
         let e = config.n_embd;

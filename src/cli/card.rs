@@ -1,0 +1,118 @@
+//! `incontext card`: evaluates a trained model in and out of distribution and writes its model
+//! card (`<stem>.md`), loss curve (`<stem>.loss.svg`) and the full reports (`<stem>.eval.json`)
+//! beside the weights.
+
+use incontext::error::{read_file, write_file};
+use incontext::eval::{
+    CardInputs, DEFAULT_LEVEL, DEFAULT_PROMPTS, DEFAULT_RESAMPLES, EvalConfig, EvalReport, Evaluation, TrainingLog,
+    card_markdown, out_of_distribution_families, resolve_predictor,
+};
+use incontext::model::read_meta;
+use incontext::tasks::{Mixture, MixtureComponent};
+use incontext::{Error, Result};
+use std::path::PathBuf;
+
+/// Arguments of `incontext card`.
+#[derive(clap::Args, Debug)]
+pub struct CardArgs {
+    /// The trained model (`.safetensors`); its training log `<stem>.log.csv` must lie beside it.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// The exact command(s) that trained it, in order (repeat the flag for a resumed run).
+    #[arg(long = "train-command", required = true)]
+    pub train_commands: Vec<String>,
+    /// Prompts per evaluation (SPEC.md asks for at least 1280).
+    #[arg(long, default_value_t = DEFAULT_PROMPTS)]
+    pub prompts: usize,
+    /// Seed of the evaluation prompts and bootstrap.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+/// Predictors every card compares: the model, the exact Bayes posterior of its pretraining
+/// prior, least squares and 3-NN.
+const BASELINES: [&str; 3] = ["bayes", "least_squares", "knn(k=3)"];
+
+/// Runs the evaluations and writes the card.
+///
+/// # Errors
+/// I/O, malformed weights or log, evaluation failures.
+pub fn run(args: &CardArgs) -> Result<()> {
+    let bytes = read_file(&args.model)?;
+    let meta = read_meta(&bytes)?;
+    let parameters: usize = safetensors::SafeTensors::deserialize(&bytes)
+        .map_err(|e| Error::InvalidWeights(e.to_string()))?
+        .tensors()
+        .iter()
+        .map(|(_, t)| t.shape().iter().product::<usize>())
+        .sum();
+    let stem = args.model.with_extension("");
+    let name = stem.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let sibling = |suffix: &str| PathBuf::from(format!("{}{suffix}", stem.display()));
+    let log = TrainingLog::parse_csv(&String::from_utf8_lossy(&read_file(&sibling(".log.csv"))?))?;
+
+    let model_label = format!("transformer:{}", args.model.display());
+    let mut names = vec![model_label];
+    names.extend(BASELINES.iter().map(|s| s.to_string()));
+    let d = meta.config.n_dims;
+    let predictors = names.iter().map(|n| resolve_predictor(n, &meta.mixture, meta.noise, d)).collect::<Result<Vec<_>>>()?;
+    let evaluate = |eval_mixture: Mixture| -> Result<EvalReport> {
+        let evaluation = Evaluation::new(EvalConfig {
+            mixture: meta.mixture.clone(),
+            eval_mixture,
+            d,
+            d_eff: d,
+            points: meta.config.max_points,
+            prompts: args.prompts,
+            noise: meta.noise,
+            seed: args.seed,
+            resamples: DEFAULT_RESAMPLES,
+            level: DEFAULT_LEVEL,
+        })?;
+        let reports = predictors.iter().map(|p| evaluation.evaluate(p.as_ref())).collect::<Result<Vec<_>>>()?;
+        eprintln!("evaluated on {}", evaluation.config().eval_mixture);
+        Ok(evaluation.report(reports))
+    };
+
+    let mut in_distribution = vec![evaluate(meta.mixture.clone())?];
+    if meta.mixture.components.len() > 1 {
+        for c in &meta.mixture.components {
+            in_distribution.push(evaluate(Mixture::new(vec![MixtureComponent { family: c.family.clone(), weight: 1.0 }])?)?);
+        }
+    }
+    let out_of_distribution = out_of_distribution_families(&meta.mixture)
+        .into_iter()
+        .map(|(label, family)| Ok((label, evaluate(Mixture::single(family))?)))
+        .collect::<Result<Vec<_>>>()?;
+
+    let loss_svg = sibling(".loss.svg");
+    let loss_name = loss_svg.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    write_file(&loss_svg, log.loss_curve_svg(&format!("{name}: training loss"), 50)?.as_bytes())?;
+    let card_command = format!(
+        "incontext card --model {} --prompts {} --seed {} {}",
+        args.model.display(),
+        args.prompts,
+        args.seed,
+        args.train_commands.iter().map(|c| format!("--train-command '{c}'")).collect::<Vec<_>>().join(" ")
+    );
+    let markdown = card_markdown(&CardInputs {
+        name: &name,
+        meta: &meta,
+        parameters,
+        train_commands: &args.train_commands,
+        card_command: &card_command,
+        log: &log,
+        loss_svg: &loss_name,
+        in_distribution: &in_distribution,
+        out_of_distribution: &out_of_distribution,
+    })?;
+    let json = serde_json::json!({ "in_distribution": in_distribution, "out_of_distribution": out_of_distribution });
+    let json = serde_json::to_string_pretty(&json).map_err(|e| Error::Format(e.to_string()))?;
+    for (path, text) in [(sibling(".md"), markdown.as_str()), (sibling(".eval.json"), json.as_str())] {
+        write_file(&path, text.as_bytes())?;
+        eprintln!("wrote {}", path.display());
+    }
+    eprintln!("wrote {}", loss_svg.display());
+    print!("{markdown}");
+    Ok(())
+}
