@@ -6,6 +6,7 @@ use super::simd::vectorized;
 
 /// Fewest elements worth a thread of their own (a spawn costs ~10–20 µs; a pass over this many
 /// f32 takes ~10 µs or more).
+#[cfg(not(target_arch = "wasm32"))]
 const MIN_ELEMS_PER_THREAD: usize = 32 * 1024;
 
 /// Number of threads to use for `elems` elements of work (`RAYON_NUM_THREADS`, as candle's own
