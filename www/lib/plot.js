@@ -4,6 +4,11 @@
 // focused point, Enter adds, Delete removes).
 
 const SVG = 'http://www.w3.org/2000/svg';
+
+/** Whether the reader's last input was a key (crosshair and focus ring) or a pointer (neither). */
+let keyboardModality = false;
+document.addEventListener('keydown', () => (keyboardModality = true), true);
+document.addEventListener('pointerdown', () => (keyboardModality = false), true);
 const MARGIN = { left: 46, right: 12, top: 10, bottom: 34 };
 const LONG_PRESS_MS = 550;
 
@@ -191,7 +196,10 @@ export class Plot {
     };
     svg.addEventListener('pointerup', end);
     svg.addEventListener('pointercancel', end);
-    svg.addEventListener('keydown', (e) => this.#key(e));
+    svg.addEventListener('keydown', (e) => {
+      this.#key(e);
+      this.#drawCursor();
+    });
     svg.addEventListener('focus', () => {
       if (!this.cursor) this.cursor = [(this.domain.x0 + this.domain.x1) / 2, (this.domain.y0 + this.domain.y1) / 2];
       this.#drawCursor();
@@ -246,7 +254,8 @@ export class Plot {
     const g = this.layers.cursor;
     g.replaceChildren();
     // Keyboard focus only: a click or tap focuses the plot too, but then needs no crosshair.
-    const show = document.activeElement === this.svg && this.svg.matches(':focus-visible') && this.cursor;
+    const show = document.activeElement === this.svg && keyboardModality && this.cursor;
+    this.svg.classList.toggle('keyboard-focus', Boolean(show));
     if (!show) {
       this.hooks.onCursor?.('');
       return;
