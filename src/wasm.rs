@@ -23,6 +23,8 @@ use crate::predictive::{BarDistribution, Distribution, GaussianMixture, Predicti
 use crate::tasks::{Context, FamilySpec, Mixture, NoiseRange, SeededRng};
 use serde::Serialize;
 
+pub mod webgpu;
+
 /// Quantile levels of every prediction, in [`Summary::quantiles`] order: the 90% and 50%
 /// central intervals' ends and the median.
 pub const QUANTILE_LEVELS: [f64; 5] = [0.05, 0.25, 0.5, 0.75, 0.95];
@@ -366,7 +368,7 @@ mod bindings {
 
     /// A [`Summary`] as `{mean, quantiles, probs, borders, familyProbs, families}`: each a
     /// `Float64Array` that the caller owns (copied out of wasm memory) or `null`.
-    fn to_js(s: Summary) -> Result<JsValue, JsError> {
+    pub(super) fn to_js(s: Summary) -> Result<JsValue, JsError> {
         let obj = Object::new();
         set(&obj, "mean", &Float64Array::from(s.mean.as_slice()).into())?;
         set(&obj, "quantiles", &array(&s.quantiles))?;

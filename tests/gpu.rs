@@ -8,9 +8,11 @@ use candle_core::DType;
 use gpu_support::{differences, prior, seeded_model_bytes};
 use incontext::Error;
 use incontext::gpu::{GpuModel, request_device};
-use incontext::model::{IclTransformer, InferenceSession, ModelConfig, load_model};
+use incontext::model::{IclTransformer, InferenceSession, ModelConfig, TransformerPredictor, load_model};
 use incontext::predictive::Predictive;
 use incontext::tasks::{Context, SeededRng};
+use incontext::wasm::model_summary;
+use incontext::wasm::webgpu::gpu_summary;
 use pollster::block_on;
 
 /// Relative error allowed on predictive means (values below 1 in magnitude, the prior's scale
@@ -202,4 +204,57 @@ fn bad_inputs_are_errors() {
     assert!(block_on(gpu.predict(&[], &[], &[], 2)).unwrap().is_empty());
     // A valid call still works after the rejected ones.
     assert_eq!(block_on(gpu.predict(&[], &[], &q, 2)).unwrap().len(), 1);
+}
+
+/// A destroyed (lost) device is reported and every later prediction is an [`Error::Gpu`], not a
+/// panic or a hang.
+#[test]
+fn a_lost_device_fails_cleanly() {
+    let bytes = seeded_model_bytes(config(2, 16, 1, 2, 8), 5, DType::F32);
+    let mut gpu = block_on(gpu_model(&bytes));
+    assert_eq!(block_on(gpu.predict(&[], &[], &[0.1, 0.2], 2)).unwrap().len(), 1);
+    gpu.destroy();
+    let err = block_on(gpu.predict(&[], &[], &[0.1, 0.2], 2)).unwrap_err();
+    assert!(matches!(err, Error::Gpu(_)), "{err}");
+    assert!(gpu.lost_reason().is_some(), "the loss is reported");
+}
+
+/// What the browser's worker gets from `GpuModel.predict` (the GPU prediction summarised) equals
+/// what `Model.predict` gives on the CPU: means, bin and family probabilities, borders, and the
+/// quantiles (to 1e-4 of each query's 90% interval width: an inverse CDF amplifies probability
+/// differences where the density is low).
+#[test]
+fn browser_summary_matches_the_cpu_model_summary() {
+    let bytes = seeded_model_bytes(config(1, 32, 2, 4, 16), 6, DType::F32);
+    let cpu = TransformerPredictor::from_bytes(&bytes, "cpu").unwrap();
+    let mut gpu = block_on(gpu_model(&bytes));
+    let (xs, ys) = ([-1.0, 0.2, 1.4], [0.5, -0.1, 0.9]);
+    let queries: Vec<f64> = (0..128).map(|i| -3.0 + 6.0 * f64::from(i) / 127.0).collect();
+    let expected = model_summary(&cpu, 1, &xs, &ys, &queries).unwrap();
+    let prediction = block_on(gpu.predict(&xs, &ys, &queries, 1)).unwrap();
+    let got = gpu_summary(&prediction, gpu.borders(), &gpu.config().families).unwrap();
+    let close = |a: &[f64], b: &[f64], scale: &dyn Fn(usize) -> f64, what: &str| {
+        assert_eq!(a.len(), b.len(), "{what}");
+        for (i, (x, y)) in a.iter().zip(b).enumerate() {
+            assert!((x - y).abs() <= TOL * scale(i), "{what}[{i}]: {x} vs CPU {y}");
+        }
+    };
+    close(&got.mean, &expected.mean, &|i| expected.mean[i].abs().max(1.0), "mean");
+    close(
+        got.probs.as_ref().unwrap(),
+        expected.probs.as_ref().unwrap(),
+        &|_| 1.0,
+        "probs",
+    );
+    close(
+        got.family_probs.as_ref().unwrap(),
+        expected.family_probs.as_ref().unwrap(),
+        &|_| 1.0,
+        "family probs",
+    );
+    let (gq, eq) = (got.quantiles.as_ref().unwrap(), expected.quantiles.as_ref().unwrap());
+    let q = queries.len();
+    close(gq, eq, &|i| (eq[4 * q + i % q] - eq[i % q]).max(1.0), "quantiles");
+    assert_eq!(got.borders, expected.borders);
+    assert_eq!(got.families, expected.families);
 }

@@ -131,6 +131,9 @@ modelChannel.worker.onmessage = ({ data }) => {
     case 'ready':
       onModelReady(data);
       break;
+    case 'backend':
+      onBackend(data);
+      break;
     case 'result':
       onResult(modelChannel, data);
       break;
@@ -252,9 +255,10 @@ function loadSelectedModel() {
   modelChannel.post({ type: 'load', id: entry.id, url: new URL(entry.file, MANIFEST_URL).href, bytes: entry.bytes, sha256: entry.sha256 });
 }
 
-function onModelReady({ backend, model }) {
+function onModelReady({ backend, backendStatus, model }) {
   app.backend = backend;
   $('status-backend').textContent = backend;
+  showBackend(backendStatus);
   hideProgress();
   app.info = model.info;
   app.loadedId = model.id;
@@ -268,6 +272,27 @@ function onModelReady({ backend, model }) {
   bayesChannel.post({ type: 'reference', mixture: model.info.mixture, noise: model.info.noise });
   fillFamilyControls();
   refreshTruth();
+  requestPrediction();
+}
+
+/** The model worker's backend (`status()` of lib/backend.js): indicator, its tooltip, the choice. */
+function showBackend(status) {
+  if (!status) return;
+  app.backend = status.backend;
+  const indicator = $('status-backend');
+  const adapter = status.adapter && (status.adapter.name || (status.adapter.software ? 'software' : status.adapter.deviceType));
+  indicator.textContent = adapter ? `${status.backend} (${adapter})` : status.backend;
+  indicator.title = status.note;
+  indicator.dataset.backend = status.backend;
+  if ($('backend-choice')) $('backend-choice').value = status.preference; // not on embed.html
+}
+
+/** A backend change: after the reader's choice, WebGPU coming up, or a fallback to wasm. */
+function onBackend(status) {
+  showBackend(status);
+  const refused = status.preference === 'webgpu' && status.backend !== 'webgpu';
+  const fellBack = status.note.includes('switched to wasm');
+  message('backend', refused || fellBack ? `Backend: ${status.note}.` : '', 'warning');
   requestPrediction();
 }
 
@@ -665,6 +690,7 @@ function bindControls() {
   for (const key of ['bands', 'heat', 'ls', 'bayes']) {
     $(`show-${key}`)?.addEventListener('change', (e) => update({ [key]: e.target.checked }));
   }
+  $('backend-choice')?.addEventListener('change', (e) => modelChannel.post({ type: 'backend', preference: e.target.value }));
   $('model').addEventListener('change', (e) => {
     update({ model: e.target.value });
     loadSelectedModel();

@@ -19,6 +19,7 @@ const SHELL = [
   'lib/state.js',
   'lib/csv.js',
   'lib/plot.js',
+  'lib/backend.js',
   'pkg/incontext.js',
   'pkg/incontext_bg.wasm',
   'data/seattle-temp-max.csv',

@@ -8,18 +8,23 @@
 //   {type: 'reference', mixture, noise: [lo, hi]}  set the Bayes posterior's pretraining mixture
 //   {type: 'predict', id, xs, ys, queries, want: {model, bayes, ls}}   1-D inputs, model units
 //   {type: 'sample', id, family, seed, k, sigma, curveXs}
+//   {type: 'backend', preference: 'auto' | 'webgpu' | 'wasm-simd'}   the reader's backend choice
 // Worker → page:
 //   {type: 'loading', id, loaded, total}           model download progress (bytes)
-//   {type: 'ready', backend, model: {id, info, fromCache, loadMs}}
+//   {type: 'ready', backend, backendStatus, model: {id, info, fromCache, loadMs}}
+//   {type: 'backend', backend, preference, note, adapter}   after a choice or a fallback (lib/backend.js)
 //   {type: 'reference', backend, reference: {mixture, noise, families} | null, error}
 //   {type: 'result', id, model, bayes, ls, ms: {model?, bayes?, ls?}, errors: {model?, bayes?, ls?}}
 //   {type: 'sample', id, sample: {xs, ys, curve, family}}
 //   {type: 'error', id, stage, message}
 // Summaries hold Float64Arrays whose buffers are transferred to the page.
 
-import init, { Model, Reference, leastSquares, sampleFunction } from './pkg/incontext.js';
+import init, { Model, Reference, GpuModel, leastSquares, sampleFunction } from './pkg/incontext.js';
+import { Backends } from './lib/backend.js';
 
-const BACKEND = 'wasm-simd';
+const BACKEND = 'wasm-simd'; // the Bayes worker's, and the model's until WebGPU is up
+const backends = new Backends(GpuModel, self.navigator); // the model's: WebGPU or wasm SIMD
+self.incontextBackends = backends; // for the browser tests (tests/browser/gpu.test.mjs)
 let model = null; // {id, wasm: Model, info}
 let reference = null; // {mixture, noise, families, wasm: Reference}
 let loadToken = 0;
@@ -71,11 +76,17 @@ async function load({ id, url, bytes: total, sha256 }) {
   const wasm = Model.load(bytes);
   model?.wasm.free();
   model = { id, wasm, info: wasm.info() };
+  // Releases the previous model's GPU copy at once; WebGPU comes up after the first answers
+  // (from wasm), and a 'backend' message says when it does or why it does not.
+  const gpuReady = backends.load(bytes);
   self.postMessage({
     type: 'ready',
-    backend: BACKEND,
+    backend: backends.backend,
+    backendStatus: backends.status(),
     model: { id, info: model.info, fromCache: Boolean(cached), loadMs: performance.now() - started },
   });
+  const backend = await gpuReady;
+  if (token === loadToken) self.postMessage({ type: 'backend', ...backend });
 }
 
 function setReference({ mixture, noise }) {
@@ -104,7 +115,7 @@ function transferables(...summaries) {
   return out;
 }
 
-function predict({ id, xs, ys, queries, want }) {
+async function predict({ id, xs, ys, queries, want }) {
   const result = { type: 'result', id, model: null, bayes: null, ls: null, ms: {}, errors: {} };
   const x = Float64Array.from(xs);
   const y = Float64Array.from(ys);
@@ -118,7 +129,19 @@ function predict({ id, xs, ys, queries, want }) {
       result.errors[key] = e.message;
     }
   };
-  if (want.model && model) run('model', () => model.wasm.predict(x, y, q, 1));
+  if (want.model && model) {
+    const t0 = performance.now();
+    try {
+      const wasm = model.wasm;
+      const { summary, switched } = await backends.predict([x, y, q, 1], () => wasm.predict(x, y, q, 1));
+      result.model = summary;
+      result.ms.model = performance.now() - t0;
+      result.backend = backends.backend;
+      if (switched) self.postMessage({ type: 'backend', ...switched });
+    } catch (e) {
+      result.errors.model = e?.message ?? String(e);
+    }
+  }
   if (want.bayes && reference) run('bayes', () => reference.wasm.bayes(x, y, q));
   if (want.ls) run('ls', () => leastSquares(x, y, q, 1));
   self.postMessage(result, transferables(result.model, result.bayes, result.ls));
@@ -140,7 +163,10 @@ self.onmessage = async ({ data }) => {
         setReference(data);
         break;
       case 'predict':
-        predict(data);
+        await predict(data);
+        break;
+      case 'backend':
+        self.postMessage({ type: 'backend', ...(await backends.choose(data.preference)) });
         break;
       case 'sample': {
         const sample = sampleFunction(data.family, data.seed >>> 0, data.k, data.sigma, Float64Array.from(data.curveXs));

@@ -67,10 +67,12 @@ pub async fn request_device() -> Result<(wgpu::Device, wgpu::Queue, wgpu::Adapte
         })
         .await
         .map_err(|e| {
-            gpu_error(format!(
-                "no GPU adapter found ({e}); natively install mesa-vulkan-drivers and libvulkan1 \
-                 (the lavapipe software adapter), in a browser WebGPU must be available"
-            ))
+            gpu_error(if cfg!(target_arch = "wasm32") {
+                // wgpu lists every backend it was built without; the browser has one question.
+                "no GPU adapter found: navigator.gpu is missing or requestAdapter() returned null".to_string()
+            } else {
+                format!("no GPU adapter found ({e}); install mesa-vulkan-drivers and libvulkan1 for lavapipe")
+            })
         })?;
     let info = adapter.get_info();
     let (device, queue) = adapter
@@ -241,6 +243,13 @@ impl GpuModel {
     /// Bytes resident on the device: weights plus the pooled activation buffers.
     pub fn resident_bytes(&self) -> u64 {
         self.weights.bytes + self.workspace.as_ref().map_or(0, |w| w.bytes)
+    }
+
+    /// Destroys the device: later predictions fail with [`Error::Gpu`] and
+    /// [`GpuModel::lost_reason`] reports the loss (releases the GPU at once; tests use it to
+    /// exercise the fallback from a lost device).
+    pub fn destroy(&self) {
+        self.device.destroy();
     }
 
     /// Why the device was lost, if it was (then every prediction fails with [`Error::Gpu`]).
