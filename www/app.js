@@ -152,7 +152,9 @@ modelChannel.worker.onmessage = ({ data }) => {
 bayesChannel.worker.onmessage = ({ data }) => {
   if (data.type === 'reference') onReference(data);
   else if (data.type === 'result') onResult(bayesChannel, data);
-  else if (data.type === 'error') message('worker-bayes', `Bayes posterior: ${data.message}`);
+  else if (data.type === 'error' && data.stage === 'predict') {
+    onResult(bayesChannel, { id: data.id, bayes: null, ms: {}, errors: { bayes: data.message } });
+  } else if (data.type === 'error') message('worker-bayes', `Bayes posterior: ${data.message}`);
 };
 
 function onWorkerError({ id, stage, message: text }) {
@@ -168,6 +170,11 @@ function onWorkerError({ id, stage, message: text }) {
     app.info = null;
     app.loadedId = '';
     requestPrediction();
+    return;
+  }
+  if (stage === 'predict') {
+    // A failed request still ends: the channel must not wait for a result that never comes.
+    onResult(modelChannel, { id, model: null, bayes: null, ls: null, ms: {}, errors: { model: text } });
     return;
   }
   message(`worker-${stage}`, text);
