@@ -6,9 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=.venv-bench
-if ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
+if ! "$venv/bin/python" -c "import torch, numpy" 2>/dev/null; then
   echo "bench: installing torch into $venv (large download, once)" >&2
-  python3 -m venv "$venv"
+  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet torch numpy
 fi
 if [ "${1:-}" = "--install-only" ]; then exit 0; fi
