@@ -10,8 +10,9 @@
 #                                 (wasm) and natively, first-load bytes and time to first prediction
 #   ./build.sh bench train        seconds per training step of this trainer and of PyTorch on the
 #                                 reference config (2 threads each), their ratio, peak RSS
-#   ./build.sh bench gpu          ms per prediction (n = 40, Q = 256 and 1024) of the CPU session and
-#                                 the WebGPU path on native wgpu, its dispatches, bytes and FLOPs
+#   ./build.sh bench gpu          ms per prediction (n = 40, Q = 256 and 1024): CPU session and the
+#                                 WebGPU path on native wgpu (dispatches, bytes, FLOPs), then WebGPU
+#                                 and wasm SIMD in headless Chromium
 #
 # Each command installs what it needs first, and only what is missing (a fresh Debian machine
 # with Rust, Node and Python is enough). Add a command as one cmd_<name> function plus one
@@ -206,6 +207,10 @@ cmd_bench() {
             ensure_vulkan
             log "cargo bench --bench gpu (CPU session vs the WebGPU path on native wgpu)"
             cargo bench --locked --bench gpu
+            cmd_wasm
+            ensure_chromium
+            log "headless Chromium (WebGPU on SwiftShader vs wasm SIMD, same model and inputs)"
+            node tests/browser/bench-gpu.mjs target/bench-gpu/inputs.json
             ;;
         *)
             log "bench: unknown benchmark '${1:-}' (known: web, train, gpu)"

@@ -6,7 +6,8 @@
 //!
 //! Model: the training benchmark's architecture (presets/bench.toml: d = 5, 4 layers, 128
 //! wide, 4 heads, 64 bins) with seeded weights and max_points 41, so n = 40 pairs fit before the
-//! query; Q = 256 and 1024 queries.
+//! query; Q = 256 and 1024 queries. The model and the inputs are written to target/bench-gpu/
+//! for the browser half (tests/browser/bench-gpu.mjs: WebGPU and wasm in headless Chromium).
 
 #[path = "../tests/gpu_support/mod.rs"]
 mod gpu_support;
@@ -126,6 +127,19 @@ fn main() {
             s.flops as f64 / 1e9,
         );
     }
+    // The browser half times the same model on the same inputs.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-gpu");
+    std::fs::create_dir_all(&dir).expect("target/bench-gpu");
+    std::fs::write(dir.join("model.safetensors"), &bytes).expect("model file");
+    let inputs = serde_json::json!({
+        "model": "target/bench-gpu/model.safetensors",
+        "d": d,
+        "xs": xs,
+        "ys": ys,
+        "queries": &prompt.xs[N * d..],
+        "q": [256, q_max],
+    });
+    std::fs::write(dir.join("inputs.json"), inputs.to_string()).expect("inputs file");
     println!();
     println!(
         "resident on the device: {:.2} MiB (weights + pooled buffers)",
