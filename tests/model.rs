@@ -64,6 +64,11 @@ fn session_equals_full_forward_for_every_query_and_context_size() {
         queries.extend([0.3, -1.2, 2.0, 0.5]);
         let cached = predictor.predict(&ctx, &queries).unwrap();
         assert_eq!(cached.len(), 3);
+        // Each query alone gives the same answer as in the batch (queries never see each other).
+        for (j, batched) in cached.iter().enumerate() {
+            let alone = predictor.predict(&ctx, &queries[2 * j..2 * j + 2]).unwrap().remove(0);
+            assert!((alone.mean - batched.mean).abs() < 1e-5, "k={k}, query {j}: {} vs {}", alone.mean, batched.mean);
+        }
         assert!((cached[0].mean - full_k.mean).abs() < 1e-5, "k={k}: {} vs {}", cached[0].mean, full_k.mean);
         let (a, b) = (cached[0].family_probs.as_ref().unwrap(), full_k.family_probs.as_ref().unwrap());
         for (pa, pb) in a.iter().zip(b) {

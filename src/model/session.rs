@@ -11,8 +11,8 @@ use candle_core::{D, Device, Tensor};
 /// A context run through the model once, ready to answer queries.
 pub struct InferenceSession<'a> {
     model: &'a IclTransformer,
-    /// Per block, the prefix's keys and values (`[1, H, 2k, hd]`); `None` for an empty context.
-    cache: Option<Vec<CachedKeysValues>>,
+    /// Per block, the prefix's keys and values (`[1, H, 2k, hd]`; empty for `k = 0`).
+    cache: Vec<CachedKeysValues>,
     /// Number of context pairs `k`; queries sit at token position `2k`.
     k: usize,
     /// Dimension of the context's inputs (`<= n_dims`; padded with zeros).
@@ -39,12 +39,12 @@ impl<'a> InferenceSession<'a> {
             ));
         }
         let cache = if k == 0 {
-            None
+            model.empty_cache()?
         } else {
             let xs = f32_tensor(context.xs, (1, k, d))?; // [1, k, d]
             let ys = f32_tensor(context.ys, (1, k))?; // [1, k]
             let tokens = model.tokens(&xs, &ys)?; // [1, 2k, n_dims]
-            Some(model.run_blocks(model.embed(&tokens)?, None, true)?.1)
+            model.run_blocks(model.embed(&tokens)?, None, true)?.1
         };
         Ok(Self { model, cache, k, d })
     }
@@ -62,7 +62,7 @@ impl<'a> InferenceSession<'a> {
         let dm = self.model.config().n_dims;
         let tokens = f32_tensor(queries, (1, q, self.d))?.pad_with_zeros(D::Minus1, 0, dm - self.d)?; // [1, q, dm]
         let h = self.model.embed_queries(&tokens, 2 * self.k)?; // [1, q, E]
-        let (h, _) = self.model.run_blocks(h, self.cache.as_deref(), false)?; // [1, q, E]
+        let (h, _) = self.model.run_blocks(h, Some(&self.cache), false)?; // [1, q, E]
         let heads = self.model.heads(&h.squeeze(0)?)?; // [q, K], [q, F]
         predictives(&heads, self.model.borders())
     }

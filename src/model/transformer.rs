@@ -112,6 +112,10 @@ impl Attention {
         let hd = three_e / (3 * self.n_head);
         let q = (q * (1.0 / (hd as f64).sqrt()))?;
         let p = cache.keys.dim(2)?;
+        if p == 0 {
+            // Only itself to attend to: its softmax weight is 1.
+            return Ok(v.transpose(1, 2)?.reshape((b, t, three_e / 3))?); // [1, t, E]
+        }
         let self_score = (&q * &k)?.sum_keepdim(D::Minus1)?; // [1, H, t, 1]
         let prefix_scores = q.matmul(&cache.keys.t()?)?; // [1, H, t, P]
         let scores = Tensor::cat(&[&prefix_scores, &self_score], D::Minus1)?; // [1, H, t, P+1]
@@ -235,6 +239,14 @@ impl IclTransformer {
         let t = tokens.dim(1)?;
         let pos = self.wpe.narrow(0, 0, t)?; // [t, E]
         Ok(self.read_in.forward(tokens)?.broadcast_add(&pos)?)
+    }
+
+    /// An empty key/value cache per block (`[1, H, 0, hd]`): queries after an empty context
+    /// attend to themselves only.
+    pub(crate) fn empty_cache(&self) -> Result<Vec<CachedKeysValues>> {
+        let (h, e) = (self.config.n_head, self.config.n_embd);
+        let empty = Tensor::zeros((1, h, 0, e / h), candle_core::DType::F32, self.wpe.device())?;
+        Ok(vec![CachedKeysValues { keys: empty.clone(), values: empty }; self.blocks.len()])
     }
 
     /// Runs the blocks; returns the final hidden states `[b, t, E]` (after `ln_f`) and, when
