@@ -195,3 +195,19 @@ fn bad_queries_and_oversized_contexts_are_errors() {
     let wide = Context::new(3, &[0.0; 3], &[0.0]).unwrap();
     assert!(matches!(predictor.predict(&wide, &[0.0; 3]), Err(Error::InvalidInput(_))));
 }
+
+/// A constant context at y = 2 (the prior's 98th percentile, where the predictive puts mass on
+/// the upper end bin) must give a mean near 2: the half-normal tail's scale comes from the
+/// neighbouring inner bin, not from the sample maximum stored as `b_K`.
+#[test]
+fn shipped_default_model_mean_follows_a_constant_context_near_the_tail() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/www/models/linear+sinusoid.safetensors");
+    let model = TransformerPredictor::from_bytes(&std::fs::read(path).unwrap(), "model").unwrap();
+    let xs: Vec<f64> = (0..10).map(|i| -1.5 + i as f64 / 3.0).collect();
+    let ys = vec![2.0; 10];
+    let context = Context::new(1, &xs, &ys).unwrap();
+    let queries = [-1.0, 0.0, 0.5, 1.0];
+    for (x, p) in queries.iter().zip(model.predict(&context, &queries).unwrap()) {
+        assert!((p.mean - 2.0).abs() < 0.5, "mean {} at x = {x}", p.mean);
+    }
+}
