@@ -1,11 +1,11 @@
 //! Trainer tests: exact resume, the quick preset's loss falling, the non-finite guard, seeded
 //! batches and the curriculum, checkpoint validation, and the presets.
 
-use candle_core::{Device, Tensor};
+use candle_core::{DType, Device, Tensor};
 use incontext::Error;
 use incontext::model::load_model;
 use incontext::train::{
-    CurriculumStage, PRESETS, TrainArgs, TrainConfig, Trainer, checkpoint_path, log_path, preset, train,
+    CurriculumStage, PRESETS, StorageDtype, TrainArgs, TrainConfig, Trainer, checkpoint_path, log_path, preset, train,
 };
 use std::path::PathBuf;
 
@@ -93,7 +93,7 @@ fn resume_from_a_checkpoint_is_bit_identical_to_training_straight() {
     // The periodic checkpoint holds the final state, and the log has one row per step.
     let (from_ckpt, state) = Trainer::from_checkpoint(&std::fs::read(checkpoint_path(&straight_out)).unwrap()).unwrap();
     assert_eq!((state.step, from_ckpt.step()), (9, 9));
-    assert_eq!(from_ckpt.model_bytes().unwrap(), straight);
+    assert_eq!(from_ckpt.model_bytes(DType::F32).unwrap(), straight);
     let log = std::fs::read_to_string(log_path(&straight_out)).unwrap();
     let lines: Vec<&str> = log.lines().collect();
     assert_eq!(lines[0], "step,loss,bar_nll,family_ce,lr,grad_norm,seconds");
@@ -106,6 +106,50 @@ fn resume_from_a_checkpoint_is_bit_identical_to_training_straight() {
     // Warm-up: the first step's learning rate is lr / 3.
     let lr: f64 = lines[1].split(',').nth(4).unwrap().parse().unwrap();
     assert!((lr - config.optimizer.lr / 3.0).abs() < 1e-12, "{lr}");
+
+    // Resuming the finished checkpoint into a new --out with f16 storage trains nothing,
+    // rounds every weight to the nearest f16, and carries the log over to the new file.
+    let half_out = dir.join("half.safetensors");
+    let args = TrainArgs {
+        resume: Some(checkpoint_path(&straight_out)),
+        out: half_out.clone(),
+        dtype: StorageDtype::F16,
+        ..TrainArgs::default()
+    };
+    let summary = train(&args).unwrap();
+    assert_eq!((summary.steps, summary.final_loss), (9, None));
+    let half = std::fs::read(&half_out).unwrap();
+    assert_eq!(load_model(&half).unwrap().1, a);
+    let sh = safetensors::SafeTensors::deserialize(&half).unwrap();
+    for name in sa.names() {
+        let full: Vec<f32> = sa.tensor(name).unwrap().data().chunks(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect();
+        let rounded: Vec<f32> =
+            sh.tensor(name).unwrap().data().chunks(2).map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32()).collect();
+        let expected: Vec<f32> = full.iter().map(|&v| half::f16::from_f32(v).to_f32()).collect();
+        assert_eq!(rounded, expected, "{name} is not the f16 rounding of the f32 weights");
+    }
+    assert_eq!(std::fs::read_to_string(log_path(&half_out)).unwrap(), log);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_unwritable_out_is_refused_before_any_training() {
+    let dir = scratch("bad-out");
+    let config_file = dir.join("quick.toml");
+    std::fs::write(&config_file, short_quick(100_000).to_toml().unwrap()).unwrap();
+    for (out, needle) in [(dir.clone(), "is a directory"), (dir.join("missing/m.safetensors"), "does not exist")] {
+        let args = TrainArgs {
+            config: Some(config_file.clone()),
+            out,
+            ..TrainArgs::default()
+        };
+        // 100 000 steps would take minutes: an immediate error shows nothing was trained.
+        match train(&args) {
+            Err(Error::InvalidInput(msg)) => assert!(msg.contains(needle), "{msg}"),
+            other => panic!("expected an InvalidInput error, got {other:?}"),
+        }
+    }
+    assert!(!dir.join("missing").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -180,12 +224,12 @@ fn non_finite_loss_stops_training_and_keeps_the_last_good_checkpoint() {
 fn a_nan_batch_leaves_weights_and_step_untouched() {
     let mut trainer = Trainer::new(short_quick(4), "test").unwrap();
     trainer.train_step().unwrap();
-    let before = trainer.model_bytes().unwrap();
+    let before = trainer.model_bytes(DType::F32).unwrap();
     let mut batch = trainer.batch(1).unwrap();
     batch.xs = Tensor::full(f32::NAN, batch.xs.shape(), &Device::Cpu).unwrap();
     assert!(matches!(trainer.apply_batch(&batch), Err(Error::Numerical(m)) if m.contains("step 2")));
     assert_eq!(trainer.step(), 1);
-    assert_eq!(trainer.model_bytes().unwrap(), before);
+    assert_eq!(trainer.model_bytes(DType::F32).unwrap(), before);
 }
 
 #[test]
@@ -234,7 +278,7 @@ fn malformed_checkpoints_give_clear_errors() {
         Ok(_) => panic!("malformed checkpoint accepted ({needle})"),
     };
     expect(&bytes[..bytes.len() / 2], "safetensors");
-    expect(&trainer.model_bytes().unwrap(), "final model rather than a checkpoint");
+    expect(&trainer.model_bytes(DType::F32).unwrap(), "final model rather than a checkpoint");
 
     // Drop one moment tensor but keep the metadata.
     let file = safetensors::SafeTensors::deserialize(&bytes).unwrap();

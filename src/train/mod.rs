@@ -22,5 +22,5 @@ pub use checkpoint::{TRAIN_META_KEY, TrainState};
 pub use config::{ArchConfig, CurriculumConfig, CurriculumStage, NoiseConfig, OptimizerConfig, Ramp, TrainConfig};
 pub use optim::{AdamW, clip_global_norm, learning_rate};
 pub use presets::{PRESETS, preset, preset_text};
-pub use run::{TrainArgs, TrainSummary, checkpoint_path, log_path, prepare, train};
+pub use run::{StorageDtype, TrainArgs, TrainSummary, checkpoint_path, log_path, prepare, train};
 pub use trainer::{Batch, Losses, PhaseTimes, StepStats, Trainer};

@@ -4,6 +4,7 @@ use super::config::TrainConfig;
 use super::presets::preset;
 use super::trainer::{StepStats, Trainer};
 use crate::error::{Error, Result, invalid, read_file, write_file};
+use candle_core::DType;
 use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -29,6 +30,30 @@ pub struct TrainArgs {
     /// `<out stem>.log.csv` beside it.
     #[arg(long)]
     pub out: PathBuf,
+    /// Storage precision of the final model file (checkpoints always keep f32 weights and the
+    /// optimiser state). `f16` halves the download; resuming a finished checkpoint with
+    /// `--dtype f16` re-exports it without training.
+    #[arg(long, value_enum, default_value_t)]
+    pub dtype: StorageDtype,
+}
+
+/// Storage precision of a final model file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum StorageDtype {
+    /// 32-bit floats, exactly the trained weights.
+    #[default]
+    F32,
+    /// 16-bit floats (IEEE half): half the bytes, weights rounded to 11 significant bits.
+    F16,
+}
+
+impl StorageDtype {
+    fn dtype(self) -> DType {
+        match self {
+            Self::F32 => DType::F32,
+            Self::F16 => DType::F16,
+        }
+    }
 }
 
 /// What a finished run produced.
@@ -131,16 +156,41 @@ pub fn prepare(args: &TrainArgs) -> Result<(Trainer, f64)> {
     Ok((trainer, elapsed))
 }
 
-/// Opens the CSV log: a new file with a header, or, when resuming, the old file cut back to
-/// the rows of steps up to `step` (rows a crashed run wrote after its last checkpoint go).
-fn open_log(path: &Path, step: u64) -> Result<std::fs::File> {
+/// Checks before any work that `out` can be written: not a directory, and in an existing
+/// directory (so a long run never fails at its very end).
+fn check_out(out: &Path) -> Result<()> {
+    if out.is_dir() {
+        return invalid(format!(
+            "--out {} is a directory; give the model file to write, e.g. {}",
+            out.display(),
+            out.join("model.safetensors").display()
+        ));
+    }
+    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if !parent.is_dir() {
+        return invalid(format!("the directory of --out, {}, does not exist", parent.display()));
+    }
+    Ok(())
+}
+
+/// The CSV log that belongs to checkpoint `ckpt` (`m.ckpt.safetensors` → `m.log.csv`).
+fn log_of_checkpoint(ckpt: &Path) -> PathBuf {
+    let name = ckpt.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = name.strip_suffix(".ckpt.safetensors").or(name.strip_suffix(".safetensors")).unwrap_or(&name);
+    ckpt.with_file_name(format!("{stem}.log.csv"))
+}
+
+/// Opens the CSV log `path`: a new file with a header, or, when resuming at `step`, the rows of
+/// steps up to `step` from `previous` (the log beside the checkpoint, which is `path` itself
+/// unless the run moves to a new `--out`); rows a crashed run wrote after its last checkpoint go.
+fn open_log(path: &Path, previous: &Path, step: u64) -> Result<std::fs::File> {
     let io = |source| Error::Io {
         path: path.display().to_string(),
         source,
     };
     let mut kept = format!("{LOG_HEADER}\n");
-    if step > 0 && path.exists() {
-        let old = String::from_utf8_lossy(&read_file(path)?).into_owned();
+    if step > 0 && previous.exists() {
+        let old = String::from_utf8_lossy(&read_file(previous)?).into_owned();
         for line in old.lines().skip(1) {
             match line.split(',').next().and_then(|s| s.parse::<u64>().ok()) {
                 Some(s) if s <= step => kept.push_str(&format!("{line}\n")),
@@ -179,7 +229,7 @@ fn progress_bar(start: u64, total: u64) -> ProgressBar {
 
 /// Runs `incontext train`: trains to the configured number of steps, writing a checkpoint every
 /// `checkpoint_interval` steps and at the end, a CSV log row per step, and finally the model
-/// (f32 weights, metadata with steps, seed and preset) to `args.out`. Progress goes to a bar on
+/// (weights as `args.dtype`, metadata with steps, seed and preset) to `args.out`. Progress goes to a bar on
 /// a terminal, or to one line per checkpoint otherwise.
 ///
 /// # Errors
@@ -187,11 +237,16 @@ fn progress_bar(start: u64, total: u64) -> ProgressBar {
 /// turns non-finite: training stops, no file is overwritten with the bad state, and the message
 /// names the last good checkpoint.
 pub fn train(args: &TrainArgs) -> Result<TrainSummary> {
+    check_out(&args.out)?;
     let (mut trainer, elapsed_before) = prepare(args)?;
     let (ckpt, log) = (checkpoint_path(&args.out), log_path(&args.out));
     let total = trainer.config().steps;
     let interval = trainer.config().checkpoint_interval;
-    let mut log_file = open_log(&log, trainer.step())?;
+    let previous_log = match &args.resume {
+        Some(resume) if !log.exists() => log_of_checkpoint(resume),
+        _ => log.clone(),
+    };
+    let mut log_file = open_log(&log, &previous_log, trainer.step())?;
     let log_io = |source| Error::Io {
         path: log.display().to_string(),
         source,
@@ -234,7 +289,7 @@ pub fn train(args: &TrainArgs) -> Result<TrainSummary> {
         }
     }
     bar.finish_and_clear();
-    write_atomic(&args.out, &trainer.model_bytes()?)?;
+    write_atomic(&args.out, &trainer.model_bytes(args.dtype.dtype())?)?;
     Ok(TrainSummary {
         steps: trainer.step(),
         final_loss,

@@ -200,12 +200,13 @@ impl Trainer {
         })
     }
 
-    /// The model as a weight file (f32), loadable by [`crate::model::load_model`].
+    /// The model as a weight file with tensors stored as `dtype` (`F32`, or `F16` to halve the
+    /// file), loadable by [`crate::model::load_model`].
     ///
     /// # Errors
     /// As [`crate::model::serialize_model`].
-    pub fn model_bytes(&self) -> Result<Vec<u8>> {
-        crate::model::serialize_model(&self.varmap, &self.model_meta()?, DType::F32)
+    pub fn model_bytes(&self, dtype: DType) -> Result<Vec<u8>> {
+        crate::model::serialize_model(&self.varmap, &self.model_meta()?, dtype)
     }
 
     /// The data stream of step `s`: `SeededRng::new(seed).derive(s)`; prompt `i` of the batch
