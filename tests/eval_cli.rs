@@ -42,14 +42,20 @@ fn eval_prints_a_table_and_writes_report_and_figures() {
 
 #[test]
 fn eval_rejects_bad_arguments_with_a_message() {
-    for args in [
-        vec!["eval", "--mixture", "lineer", "--d", "3", "--points", "4", "--out", "/tmp/unused"],
-        vec!["eval", "--mixture", "linear", "--d", "3", "--points", "4", "--predictors", "nope", "--out", "/tmp/unused"],
-        vec!["eval", "--mixture", "linear", "--d", "3", "--points", "4", "--noise", "1,0", "--out", "/tmp/unused"],
+    let model = concat!(env!("CARGO_MANIFEST_DIR"), "/www/models/linear+sinusoid.safetensors");
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
+    for (args, needle) in [
+        (vec!["eval", "--mixture", "lineer", "--d", "3", "--points", "4", "--out", "/tmp/unused"], "lineer"),
+        (vec!["eval", "--mixture", "linear", "--d", "3", "--points", "4", "--predictors", "nope", "--out", "/tmp/unused"], "nope"),
+        (vec!["eval", "--mixture", "linear", "--d", "3", "--points", "4", "--noise", "1,0", "--out", "/tmp/unused"], "noise"),
+        (vec!["eval", "--model", model, "--mixture", "linear", "--out", "/tmp/unused"], "--eval-family linear"),
+        (vec!["eval", "--model", model, "--d", "2", "--out", "/tmp/unused"], "input dimension 1"),
+        (vec!["eval", "--model", model, "--points", "99", "--out", "/tmp/unused"], "41 points"),
+        (vec!["eval", "--mixture", "linear", "--d", "3", "--points", "4", "--out", file], "is a file"),
     ] {
         let result = incontext().args(&args).output().unwrap();
         assert!(!result.status.success(), "{args:?} should fail");
         let stderr = String::from_utf8_lossy(&result.stderr);
-        assert!(stderr.contains("lineer") || stderr.contains("nope") || stderr.contains("noise"), "{stderr}");
+        assert!(stderr.contains(needle), "{args:?}: '{stderr}' lacks '{needle}'");
     }
 }

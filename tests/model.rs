@@ -168,6 +168,9 @@ fn weights_round_trip_and_malformed_files_give_one_clear_error() {
     let meta_json = serde_json::to_string(&meta).unwrap();
     expect_weights_error(&write(&tensors, None), "no 'incontext' metadata");
     expect_weights_error(&write(&tensors, Some("{\"config\": 3}".into())), "malformed");
+    let mut swapped = meta.clone();
+    swapped.config.families.reverse();
+    expect_weights_error(&write(&tensors, Some(serde_json::to_string(&swapped).unwrap())), "not the families");
 
     let good = tensors["ln_f.weight"].clone();
     tensors.insert("ln_f.weight".into(), Tensor::zeros(17, DType::F32, &Device::Cpu).unwrap());

@@ -1,7 +1,7 @@
 //! `incontext eval`: scores predictors on seeded prompts with `incontext::eval`.
 
 use incontext::error::read_file;
-use incontext::model::read_meta;
+use incontext::model::{ModelMeta, read_meta};
 use incontext::{Error, Result};
 use incontext::baselines::default_baselines;
 use incontext::eval::{
@@ -58,11 +58,39 @@ pub struct EvalArgs {
     pub out: PathBuf,
 }
 
+/// The baselines are built for `mixture`, the prior the model must share: a different
+/// `--mixture` would compare the model with the Bayes posterior of another prior. Prompts from
+/// elsewhere go through `--eval-family`.
+fn check_against_model(meta: &ModelMeta, mixture: &Mixture, d: usize, points: usize) -> Result<()> {
+    if *mixture != meta.mixture {
+        return Err(Error::InvalidInput(format!(
+            "--mixture {mixture} is not the model's pretraining mixture ({}); the baselines and the Bayes posterior must share the model's prior. To draw the prompts from another family or mixture, keep --mixture out and use --eval-family {mixture}",
+            meta.mixture
+        )));
+    }
+    if d != meta.config.n_dims {
+        return Err(Error::InvalidInput(format!("--d {d} does not match the model's input dimension {}", meta.config.n_dims)));
+    }
+    if points > meta.config.max_points {
+        return Err(Error::InvalidInput(format!(
+            "--points {points} exceeds the model's {} points per prompt",
+            meta.config.max_points
+        )));
+    }
+    Ok(())
+}
+
 /// Runs the evaluation, prints the NSE table, and writes the report.
 ///
 /// # Errors
 /// Bad specs or names ([`incontext::Error::InvalidInput`]), predictor failures, I/O errors.
 pub fn run(args: &EvalArgs) -> Result<()> {
+    if args.out.is_file() {
+        return Err(Error::InvalidInput(format!(
+            "--out {} is a file; give a folder for report.json and the figures",
+            args.out.display()
+        )));
+    }
     let model = match &args.model {
         Some(path) => Some((path.display().to_string(), read_meta(&read_file(path)?)?)),
         None => None,
@@ -76,6 +104,9 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     };
     let d = args.d.or(meta.map(|m| m.config.n_dims)).ok_or_else(|| required("d"))?;
     let points = args.points.or(meta.map(|m| m.config.max_points)).ok_or_else(|| required("points"))?;
+    if let Some(meta) = meta {
+        check_against_model(meta, &mixture, d, points)?;
+    }
     let noise = args.noise.or(meta.map(|m| m.noise)).unwrap_or(NoiseRange::NONE);
     let eval_mixture = match &args.eval_family {
         Some(spec) => Mixture::parse(spec)?,

@@ -57,8 +57,8 @@ pub fn serialize_model(varmap: &VarMap, meta: &ModelMeta, dtype: DType) -> Resul
 /// Reads only the metadata of a weight file.
 ///
 /// # Errors
-/// [`Error::InvalidWeights`] for a truncated or malformed header, or missing/unreadable
-/// `incontext` metadata.
+/// [`Error::InvalidWeights`] for a truncated or malformed header, missing/unreadable
+/// `incontext` metadata, or family-head labels that are not the mixture's families in order.
 pub fn read_meta(bytes: &[u8]) -> Result<ModelMeta> {
     let (_, header) = safetensors::SafeTensors::read_metadata(bytes)
         .map_err(|e| weights_error(format!("not a readable safetensors file ({e})")))?;
@@ -67,7 +67,16 @@ pub fn read_meta(bytes: &[u8]) -> Result<ModelMeta> {
         .as_ref()
         .and_then(|m| m.get(META_KEY))
         .ok_or_else(|| weights_error(format!("the file has no '{META_KEY}' metadata (config, borders, mixture)")))?;
-    serde_json::from_str(json).map_err(|e| weights_error(format!("metadata '{META_KEY}' is malformed: {e}")))
+    let meta: ModelMeta =
+        serde_json::from_str(json).map_err(|e| weights_error(format!("metadata '{META_KEY}' is malformed: {e}")))?;
+    let from_mixture = meta.mixture.family_names();
+    if meta.config.families != from_mixture {
+        return Err(weights_error(format!(
+            "the family head's labels {:?} are not the families of the mixture '{}' ({from_mixture:?})",
+            meta.config.families, meta.mixture
+        )));
+    }
+    Ok(meta)
 }
 
 /// Loads a model from safetensors bytes. Every tensor is checked against the architecture in
