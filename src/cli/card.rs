@@ -27,6 +27,13 @@ pub struct CardArgs {
     /// Seed of the evaluation prompts and bootstrap.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// The page's model list (e.g. www/models/manifest.json, beside the model): adds or updates
+    /// this model's entry with its size and SHA-256.
+    #[arg(long, requires = "label")]
+    pub manifest: Option<PathBuf>,
+    /// The model's name in the page's model picker (with --manifest).
+    #[arg(long)]
+    pub label: Option<String>,
 }
 
 /// Predictors every card compares: the model, the exact Bayes posterior of its pretraining
@@ -113,6 +120,11 @@ pub fn run(args: &CardArgs) -> Result<()> {
         eprintln!("wrote {}", path.display());
     }
     eprintln!("wrote {}", loss_svg.display());
+    if let (Some(manifest), Some(label)) = (&args.manifest, &args.label) {
+        let file = args.model.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        super::manifest::upsert(manifest, &name, label, &file, &bytes, &meta)?;
+        eprintln!("updated the entry '{name}' in {}", manifest.display());
+    }
     print!("{markdown}");
     Ok(())
 }

@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod card;
 pub mod eval;
+pub mod manifest;
 pub mod train;
 
 use incontext::tasks::NoiseRange;
