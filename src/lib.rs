@@ -15,6 +15,8 @@ pub mod predictive;
 pub mod tasks;
 pub mod wasm;
 #[cfg(not(target_arch = "wasm32"))]
+pub mod reproduce;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod train;
 
 pub use error::{Error, Result};

@@ -1,4 +1,4 @@
-//! The `incontext` command line: train | eval | predict | bench | serve.
+//! The `incontext` command line: train | eval | card | reproduce | bench.
 //!
 //! Each subcommand is one variant of [`Command`] holding its clap `Args` struct, parsed and
 //! dispatched by its own module under `src/cli/`; the work itself lives in the library.
@@ -26,6 +26,9 @@ enum Command {
     Eval(cli::eval::EvalArgs),
     /// Train a model from a preset or a TOML config (checkpoints, resume, CSV log).
     Train(incontext::train::TrainArgs),
+    /// Reproduce the paper's experiments E1–E8: train or resume the models, evaluate them,
+    /// write docs/results/<E>.json, .md and .svg (--quick: toy scale in about a minute).
+    Reproduce(cli::reproduce::ReproduceArgs),
     /// Speed benchmarks (`bench train`: seconds per training step, peak RSS).
     Bench(cli::bench::BenchArgs),
 }
@@ -35,6 +38,7 @@ fn main() -> ExitCode {
         Command::Card(args) => cli::card::run(&args),
         Command::Eval(args) => cli::eval::run(&args),
         Command::Train(args) => cli::train::run(&args),
+        Command::Reproduce(args) => cli::reproduce::run(&args),
         Command::Bench(args) => cli::bench::run(&args),
     };
     match result {

@@ -4,6 +4,7 @@ pub mod bench;
 pub mod card;
 pub mod eval;
 pub mod manifest;
+pub mod reproduce;
 pub mod train;
 
 use incontext::tasks::NoiseRange;

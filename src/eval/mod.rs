@@ -19,6 +19,7 @@ pub use harness::{
     evaluate,
 };
 pub use plot::figures;
+pub(crate) use plot::{Series, Slice, XAxis, pit_chart, slices_chart, value_chart};
 
 use crate::error::{Result, invalid};
 use crate::predictive::Predictor;
