@@ -140,6 +140,7 @@ cmd_wasm() {
 }
 JSON
     node www/data/extract.mjs >/dev/null
+    node docs/publish-results.mjs >/dev/null
     mkdir -p www/pkg
     cp pkg/incontext.js pkg/incontext.d.ts pkg/incontext_bg.wasm www/pkg/
     # The service worker's cache version: a hash of everything it serves.
@@ -161,6 +162,7 @@ cmd_serve() {
     if [ ! -f www/pkg/incontext_bg.wasm ] || [ ! -f www/sw-version.js ] || [ -n "$(find src Cargo.toml -newer www/pkg/incontext_bg.wasm -print -quit)" ]; then
         cmd_wasm
     fi
+    node docs/publish-results.mjs >/dev/null
     exec node tests/browser/server.mjs --root www --port "$port"
 }
 

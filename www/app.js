@@ -4,6 +4,7 @@
 import { parseHash, encodeHash, defaultState, compact } from './lib/state.js';
 import { parseCsv, CsvError, spreadSubsample, contextStats, IDENTITY, toModelX, toModelY, fromModelY } from './lib/csv.js';
 import { Plot } from './lib/plot.js';
+import { Experiments } from './lib/experiments.js';
 
 const EMBED = document.body.dataset.embed === 'true';
 const QUERIES = 128; // query points per model curve (the bench also times 256)
@@ -123,7 +124,22 @@ const modelChannel = new Channel('model');
 const bayesChannel = new Channel('Bayes');
 const samples = new Map(); // id → {resolve, reject}
 
+/** The Experiments view (index.html only); its worker messages are routed to it. */
+const experiments = EMBED || !$('experiments')
+  ? null
+  : new Experiments($('experiments'), { model: (m) => modelChannel.post(m), bayes: (m) => bayesChannel.post(m) }, () => ({
+    info: app.info,
+    families: app.families,
+    reference: app.reference,
+  }));
+const forExperiments = (data, which) => {
+  if (!experiments || !(data.type?.startsWith('experiment') || data.stage === 'experiment')) return false;
+  experiments.onMessage(data, which);
+  return true;
+};
+
 modelChannel.worker.onmessage = ({ data }) => {
+  if (forExperiments(data, 'model')) return;
   switch (data.type) {
     case 'loading':
       if (data.id === currentModelEntry()?.id) showProgress(data.loaded, data.total);
@@ -150,6 +166,7 @@ modelChannel.worker.onmessage = ({ data }) => {
 };
 
 bayesChannel.worker.onmessage = ({ data }) => {
+  if (forExperiments(data, 'bayes')) return;
   if (data.type === 'reference') onReference(data);
   else if (data.type === 'result') onResult(bayesChannel, data);
   else if (data.type === 'error' && data.stage === 'predict') {
@@ -312,6 +329,7 @@ function onReference({ backend, reference, error }) {
   fillFamilyControls();
   refreshTruth();
   requestPrediction();
+  experiments?.modelChanged();
 }
 
 function maxContext() {

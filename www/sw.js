@@ -20,6 +20,8 @@ const SHELL = [
   'lib/csv.js',
   'lib/plot.js',
   'lib/backend.js',
+  'lib/experiments.js',
+  'lib/experiment-run.js',
   'pkg/incontext.js',
   'pkg/incontext_bg.wasm',
   'data/seattle-temp-max.csv',

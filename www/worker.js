@@ -9,6 +9,8 @@
 //   {type: 'predict', id, xs, ys, queries, want: {model, bayes, ls}}   1-D inputs, model units
 //   {type: 'sample', id, family, seed, k, sigma, curveXs}
 //   {type: 'backend', preference: 'auto' | 'webgpu' | 'wasm-simd'}   the reader's backend choice
+//   {type: 'experiment', id, which: 'model' | 'bayes', family, seed, prompts, points, noise}
+//                                                   NSE(k) on seeded prompts (lib/experiment-run.js)
 // Worker → page:
 //   {type: 'loading', id, loaded, total}           model download progress (bytes)
 //   {type: 'ready', backend, backendStatus, model: {id, info, fromCache, loadMs}}
@@ -16,11 +18,13 @@
 //   {type: 'reference', backend, reference: {mixture, noise, families} | null, error}
 //   {type: 'result', id, model, bayes, ls, ms: {model?, bayes?, ls?}, errors: {model?, bayes?, ls?}}
 //   {type: 'sample', id, sample: {xs, ys, curve, family}}
+//   {type: 'experiment-progress' | 'experiment-result', id, which, …}   (lib/experiment-run.js)
 //   {type: 'error', id, stage, message}
 // Summaries hold Float64Arrays whose buffers are transferred to the page.
 
 import init, { Model, Reference, GpuModel, leastSquares, sampleFunction } from './pkg/incontext.js';
 import { Backends } from './lib/backend.js';
+import { runExperiment } from './lib/experiment-run.js';
 
 const BACKEND = 'wasm-simd'; // the Bayes worker's, and the model's until WebGPU is up
 const backends = new Backends(GpuModel, self.navigator); // the model's: WebGPU or wasm SIMD
@@ -168,6 +172,17 @@ self.onmessage = async ({ data }) => {
       case 'backend':
         self.postMessage({ type: 'backend', ...(await backends.choose(data.preference)) });
         break;
+      case 'experiment': {
+        const target = data.which === 'model' ? model?.wasm : reference?.wasm;
+        if (!target) throw new Error(data.which === 'model' ? 'no model is loaded' : 'the Bayes posterior is unavailable');
+        const call = data.which === 'model' ? (x, y, q) => target.predict(x, y, q, 1) : (x, y, q) => target.bayes(x, y, q);
+        await runExperiment(data, {
+          predict: (x, y, q) => call(x, y, q).mean[0],
+          sample: (family, seed, k, sigma) => sampleFunction(family, seed, k, sigma, new Float64Array(0)),
+          post: (msg) => self.postMessage(msg),
+        });
+        break;
+      }
       case 'sample': {
         const sample = sampleFunction(data.family, data.seed >>> 0, data.k, data.sigma, Float64Array.from(data.curveXs));
         self.postMessage({ type: 'sample', id: data.id, sample }, [sample.xs.buffer, sample.ys.buffer, sample.curve.buffer]);
