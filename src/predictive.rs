@@ -103,6 +103,25 @@ impl BarDistribution {
         self.probs.len()
     }
 
+    /// The bar distribution on `borders` (`[K + 1]`, `K >= 3`) closest to a distribution with
+    /// CDF `cdf`: bin `i` gets the mass `cdf(b_{i+1}) − cdf(b_i)`, the end bins the tail masses
+    /// `cdf(b_1)` and `1 − cdf(b_{K−1})`. Among bar distributions on these borders it has the
+    /// lowest expected NLL under that distribution (the bin shapes are fixed, so the expected NLL
+    /// is a cross-entropy over bins, minimised by the true bin masses). Masses are floored at
+    /// 1e-12 and renormalised, so that every `y` keeps a finite log density.
+    pub fn from_cdf(borders: Vec<f64>, cdf: impl Fn(f64) -> f64) -> Self {
+        let k = borders.len() - 1;
+        let at: Vec<f64> = (1..k).map(|i| cdf(borders[i]).clamp(0.0, 1.0)).collect(); // CDF at b_1 … b_{K−1}
+        let mut probs: Vec<f64> = std::iter::once(at[0])
+            .chain(at.windows(2).map(|w| w[1] - w[0]))
+            .chain(std::iter::once(1.0 - at[k - 2]))
+            .map(|p| p.max(1e-12))
+            .collect();
+        let total: f64 = probs.iter().sum();
+        probs.iter_mut().for_each(|p| *p /= total);
+        Self { borders, probs }
+    }
+
     /// Mean of the distribution (the point prediction).
     pub fn mean(&self) -> f64 {
         let (b, k) = (&self.borders, self.bins());
@@ -338,6 +357,21 @@ mod tests {
         let tail = (2.0 / std::f64::consts::PI).sqrt() / HALF_NORMAL_MEDIAN;
         let by_hand = 0.1 * (-1.0 - tail) + 0.4 * -0.5 + 0.3 * 0.5 + 0.2 * (1.0 + tail);
         assert!((bar.mean() - by_hand).abs() < 1e-12, "{} vs {by_hand}", bar.mean());
+    }
+
+    #[test]
+    fn projection_onto_bins_takes_the_cdf_differences() {
+        // A bar distribution projected onto its own borders is itself.
+        let bar = bars();
+        let same = BarDistribution::from_cdf(bar.borders.clone(), |y| bar.cdf(y));
+        assert!(same.probs.iter().zip(&bar.probs).all(|(a, b)| (a - b).abs() < 1e-11), "{:?}", same.probs);
+        // N(0, 1) on [−3, −1, 0, 1, 3]: Φ(−1), Φ(0) − Φ(−1), Φ(1) − Φ(0), 1 − Φ(1); b_0 and
+        // b_K play no part.
+        let phi_1 = 0.841_344_746_068_542_9;
+        let g = GaussianMixture::gaussian(0.0, 1.0);
+        let projected = BarDistribution::from_cdf(bar.borders.clone(), |y| g.cdf(y));
+        let by_hand = [1.0 - phi_1, phi_1 - 0.5, phi_1 - 0.5, 1.0 - phi_1];
+        assert!(projected.probs.iter().zip(by_hand).all(|(a, b)| (a - b).abs() < 1e-9), "{:?}", projected.probs);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use incontext::error::{read_file, write_file};
 use incontext::eval::{
-    CardInputs, DEFAULT_LEVEL, DEFAULT_PROMPTS, DEFAULT_RESAMPLES, EvalConfig, EvalReport, Evaluation, TrainingLog,
+    BarFloor, CardInputs, DEFAULT_LEVEL, DEFAULT_PROMPTS, DEFAULT_RESAMPLES, EvalConfig, EvalReport, Evaluation, TrainingLog,
     card_markdown, out_of_distribution_families, resolve_predictor,
 };
 use incontext::model::read_meta;
@@ -37,7 +37,7 @@ pub struct CardArgs {
 }
 
 /// Predictors every card compares: the model, the exact Bayes posterior of its pretraining
-/// prior, least squares and 3-NN.
+/// prior, least squares and 3-NN; and the Bayes posterior on the model's bins (the NLL floor).
 const BASELINES: [&str; 3] = ["bayes", "least_squares", "knn(k=3)"];
 
 /// Runs the evaluations and writes the card.
@@ -62,7 +62,9 @@ pub fn run(args: &CardArgs) -> Result<()> {
     let mut names = vec![model_label];
     names.extend(BASELINES.iter().map(|s| s.to_string()));
     let d = meta.config.n_dims;
-    let predictors = names.iter().map(|n| resolve_predictor(n, &meta.mixture, meta.noise, d)).collect::<Result<Vec<_>>>()?;
+    let resolve = |n: &str| resolve_predictor(n, &meta.mixture, meta.noise, d);
+    let mut predictors = names.iter().map(|n| resolve(n)).collect::<Result<Vec<_>>>()?;
+    predictors.push(Box::new(BarFloor::new(resolve("bayes")?, meta.borders.clone())));
     let evaluate = |eval_mixture: Mixture| -> Result<EvalReport> {
         let evaluation = Evaluation::new(EvalConfig {
             mixture: meta.mixture.clone(),

@@ -7,11 +7,13 @@
 //! the same prompts ([`Evaluation`]), so baselines, the exact Bayes posterior and the
 //! transformer are compared alike.
 
+mod bar_floor;
 mod bootstrap;
 mod card;
 mod harness;
 mod plot;
 
+pub use bar_floor::BarFloor;
 pub use bootstrap::{Bootstrap, Estimate};
 pub use card::{Averages, CardInputs, TrainingLog, card_markdown, find, out_of_distribution_families};
 pub use harness::{
