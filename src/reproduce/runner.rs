@@ -30,7 +30,7 @@ const SLICE_CONTEXT: usize = 12;
 /// Grid of each E6 slice: `x` from −3 to 3 (x ~ N(0, 1) in pretraining).
 const SLICE_GRID: usize = 121;
 /// Seed label of the slice draws (derived from the evaluation seed).
-const SLICE_STREAM: u64 = 0x511C_E5;
+const SLICE_STREAM: u64 = 0x0051_1CE5;
 
 /// How to run the experiments.
 #[derive(Clone, Debug, PartialEq)]
@@ -519,7 +519,7 @@ fn markdown(o: &ExperimentOutput) -> String {
             "| {} | {} | `{}` | {} | {arch} | {} | {} | {} |",
             m.name,
             m.source,
-            m.mixture.clone().or_else(|| m.config.as_ref().map(|c| c.mixture.clone())).unwrap_or_default(),
+            m.mixture.clone().or_else(|| m.config.as_ref().map(|c| c.mixture.clone())).unwrap_or_else(|| format!("{} (missing)", m.file)),
             m.architecture.as_ref().map_or("—".into(), |a| a.n_dims.to_string()),
             m.parameters.map_or("—".into(), |p| p.to_string()),
             m.steps_trained.map_or("—".into(), |p| p.to_string()),
