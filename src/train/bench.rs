@@ -64,6 +64,7 @@ pub fn bench_train(args: &BenchTrainArgs) -> Result<BenchReport> {
     if args.steps == 0 {
         return invalid("--steps must be at least 1");
     }
+    super::allocator::keep_freed_memory();
     let mut config = preset("bench")?;
     config.steps = (args.warmup + args.steps) as u64;
     let mut trainer = Trainer::new(config, "bench")?;

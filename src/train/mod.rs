@@ -8,6 +8,7 @@
 //! so `N` steps straight and `k` steps + checkpoint + resume + `N − k` steps give bit-identical
 //! weights.
 
+mod allocator;
 mod bench;
 mod checkpoint;
 mod config;

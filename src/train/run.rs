@@ -238,6 +238,7 @@ fn progress_bar(start: u64, total: u64) -> ProgressBar {
 /// names the last good checkpoint.
 pub fn train(args: &TrainArgs) -> Result<TrainSummary> {
     check_out(&args.out)?;
+    super::allocator::keep_freed_memory();
     let (mut trainer, elapsed_before) = prepare(args)?;
     let (ckpt, log) = (checkpoint_path(&args.out), log_path(&args.out));
     let total = trainer.config().steps;
