@@ -21,6 +21,7 @@ pub use harness::{
     evaluate,
 };
 pub use plot::figures;
+#[cfg(not(target_arch = "wasm32"))]
 pub(crate) use plot::{Series, Slice, XAxis, pit_chart, slices_chart, value_chart};
 
 use crate::error::{Result, invalid};

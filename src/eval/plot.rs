@@ -181,6 +181,7 @@ pub(crate) fn value_chart(
 
 /// One panel of [`slices_chart`]: a 1-D function, the context shown to the predictors, and
 /// their predicted means on a grid.
+#[cfg(not(target_arch = "wasm32"))]
 pub(crate) struct Slice {
     /// Panel caption.
     pub title: String,
@@ -195,7 +196,9 @@ pub(crate) struct Slice {
 }
 
 /// Panels side by side (up to three per row) of predictions against the truth in 1-D: the
-/// truth in black, the context as dots, one coloured line per predictor.
+/// truth in black, the context as dots, one coloured line per predictor (used by
+/// `incontext reproduce`, native only).
+#[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn slices_chart(title: &str, slices: &[Slice]) -> Result<String> {
     let cols = slices.len().clamp(1, 3);
     let rows = slices.len().div_ceil(cols).max(1);
