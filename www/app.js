@@ -31,8 +31,12 @@ const DATASETS = {
 
 const $ = (id) => document.getElementById(id);
 
+/** Milliseconds after start-up at which the service worker is registered at the latest. */
+const SW_FALLBACK_MS = 15000;
+
 const app = {
   state: defaultState(),
+  swRegistered: false,
   manifest: null,
   info: null, // loaded model's info (from wasm)
   loadedId: '',
@@ -378,6 +382,7 @@ function onResult(channel, result) {
     if (result.model && !app.firstPrediction) {
       app.firstPrediction = true;
       performance.mark('incontext:first-prediction');
+      registerServiceWorker();
     }
     app.view.id = request.id;
     app.view.modelPoints = request.message;
@@ -843,11 +848,20 @@ async function main() {
     refreshTruth();
     requestPrediction();
   });
-  if ('serviceWorker' in navigator && !new URLSearchParams(location.search).has('nosw')) {
-    navigator.serviceWorker.register(new URL('./sw.js', import.meta.url)).catch((e) => {
-      message('sw', `Offline use is unavailable: ${e.message}`, 'note');
-    });
-  }
+  // Without a first prediction (a failed model download, say), offline use is still set up.
+  setTimeout(registerServiceWorker, SW_FALLBACK_MS);
+}
+
+/**
+ * Registers the service worker once. It precaches every model of the manifest, so it waits
+ * for the first prediction: those downloads must not compete with the default model's.
+ */
+function registerServiceWorker() {
+  if (app.swRegistered || !('serviceWorker' in navigator) || new URLSearchParams(location.search).has('nosw')) return;
+  app.swRegistered = true;
+  navigator.serviceWorker.register(new URL('./sw.js', import.meta.url)).catch((e) => {
+    message('sw', `Offline use is unavailable: ${e.message}`, 'note');
+  });
 }
 
 main();
