@@ -8,21 +8,14 @@
 
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { startServer } from './server.mjs';
+import { launch, root } from './harness.mjs';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const inputs = JSON.parse(readFileSync(process.argv[2] ?? `${root}target/bench-gpu/inputs.json`, 'utf8'));
 const modelBytes = readFileSync(resolve(root, inputs.model));
 const RUNS = 5;
 const WARMUP = 2;
 
-const server = await startServer({ root: `${root}www` });
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--enable-unsafe-webgpu', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
+const { server, browser, close } = await launch({ webgpu: true });
 
 try {
   const context = await browser.newContext({ serviceWorkers: 'block' });
@@ -72,6 +65,5 @@ try {
     console.log(`${String(r.q).padStart(5)} | ${r.wasmMs.toFixed(2).padStart(12)} | ${r.gpuMs.toFixed(2).padStart(10)} | ${r.maxDp.toExponential(1).padStart(9)}`);
   }
 } finally {
-  await browser.close();
-  await server.close();
+  await close();
 }

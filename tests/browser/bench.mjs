@@ -9,19 +9,12 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { startServer } from './server.mjs';
+import { launch, root } from './harness.mjs';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const native = JSON.parse(readFileSync(process.argv[2] ?? `${root}target/bench-web/native.json`, 'utf8'));
 const modelBytes = readFileSync(resolve(root, native.model));
 
-const server = await startServer({ root: `${root}www` });
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
+const { server, browser, close } = await launch();
 
 try {
   // 1. First load (fresh profile, no service worker, so only what the page itself needs).
@@ -73,6 +66,5 @@ try {
   for (const r of requests.sort((a, b) => b.bytes - a.bytes).slice(0, 5)) console.log(`  ${pad((r.bytes / 1024).toFixed(1), 7)} KiB  ${r.url.replace(server.url, '')}`);
   writeFileSync(`${root}target/bench-web/report.json`, `${JSON.stringify({ model: native.model, rows, first_load_bytes: transferred, requests, first_prediction_ms: firstPrediction }, null, 2)}\n`);
 } finally {
-  await browser.close();
-  await server.close();
+  await close();
 }

@@ -6,31 +6,14 @@
 // goes to tests/browser/artifacts/experiments.png.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { startServer } from './server.mjs';
+import { artifacts, launch, manifest } from './harness.mjs';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const artifacts = `${root}tests/browser/artifacts`;
-mkdirSync(artifacts, { recursive: true });
-const manifest = JSON.parse(readFileSync(`${root}www/models/manifest.json`, 'utf8'));
 
 let server;
 let browser;
-
-before(async () => {
-  server = await startServer({ root: `${root}www` });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+let close;
+before(async () => ({ server, browser, close } = await launch()));
+after(() => close?.());
 
 /** Waits for the current run to finish and returns {kind, value, points, model, bayes} (NSE arrays). */
 async function finished(page, kind, value) {

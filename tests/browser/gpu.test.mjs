@@ -6,42 +6,18 @@
 // null, and when the device is lost (without a reload, and saying so).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { startServer } from './server.mjs';
 import { encodeHash, defaultState } from '../../www/lib/state.js';
+import { artifacts, launch, manifest } from './harness.mjs';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const artifacts = `${root}tests/browser/artifacts`;
-mkdirSync(artifacts, { recursive: true });
-const manifest = JSON.parse(readFileSync(`${root}www/models/manifest.json`, 'utf8'));
 const entry = manifest.models.find((m) => m.id === manifest.default);
 const TOL = 1e-4;
 const LOAD_TIMEOUT = 120000;
 
 let server;
 let browser;
-
-before(async () => {
-  server = await startServer({ root: `${root}www` });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: [
-      '--enable-unsafe-webgpu',
-      '--no-sandbox',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+let close;
+before(async () => ({ server, browser, close } = await launch({ webgpu: true })));
+after(() => close?.());
 
 /** Code put in front of worker.js: makes WebGPU unavailable in the worker in one of two ways. */
 const SHIMS = {
