@@ -202,23 +202,13 @@ pub fn predict_summary(
     summarise(&predictor.predict(&context, queries)?, families)
 }
 
-/// Appends a constant 1 to every `d`-dimensional point (`[n, d]` → `[n, d + 1]`), so that
-/// least squares fits an intercept as well as a slope.
-pub fn with_intercept(points: &[f64], d: usize) -> Vec<f64> {
-    points.chunks(d).flat_map(|x| x.iter().copied().chain(std::iter::once(1.0))).collect()
-}
-
 /// Least squares with an intercept (the line a reader expects through a 2-D point cloud) on
 /// the same context, summarised without quantiles or family probabilities.
 ///
 /// # Errors
 /// As [`predict_summary`].
 pub fn least_squares_summary(d: usize, xs: &[f64], ys: &[f64], queries: &[f64]) -> Result<Summary> {
-    Context::new(d, xs, ys)?;
-    if !queries.len().is_multiple_of(d) {
-        return invalid(format!("{} query values do not form points of dimension {d}", queries.len()));
-    }
-    predict_summary(&LeastSquares, &[], d + 1, &with_intercept(xs, d), ys, &with_intercept(queries, d))
+    predict_summary(&LeastSquares { intercept: true }, &[], d, xs, ys, queries)
 }
 
 /// One function drawn for "sample a function", in one input dimension.
@@ -560,7 +550,6 @@ mod tests {
         let ys: Vec<f64> = xs.iter().map(|x| 2.0 * x - 1.0).collect();
         let s = least_squares_summary(1, &xs, &ys, &[0.0, 3.0]).unwrap();
         assert!((s.mean[0] + 1.0).abs() < 1e-9 && (s.mean[1] - 5.0).abs() < 1e-9, "{:?}", s.mean);
-        assert_eq!(with_intercept(&[1.0, 2.0, 3.0, 4.0], 2), vec![1.0, 2.0, 1.0, 3.0, 4.0, 1.0]);
         // An empty context predicts 0; malformed input is an error, not a panic.
         assert_eq!(least_squares_summary(1, &[], &[], &[1.0]).unwrap().mean, vec![0.0]);
         assert!(least_squares_summary(0, &[], &[], &[1.0]).is_err());

@@ -6,7 +6,7 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 use incontext::Error;
 use incontext::model::{
-    IclTransformer, ModelConfig, ModelMeta, TransformerPredictor, bar_borders, bar_nll, family_cross_entropy,
+    IclTransformer, MAX_ABS_INPUT, ModelConfig, ModelMeta, TransformerPredictor, bar_borders, bar_nll, family_cross_entropy,
     load_model, prompts_to_tensors, serialize_model,
 };
 use incontext::predictive::{BarDistribution, Predictor};
@@ -197,6 +197,13 @@ fn bad_queries_and_oversized_contexts_are_errors() {
     assert!(matches!(predictor.predict(&ctx, &[f64::NAN, 0.0]), Err(Error::InvalidInput(_))));
     let wide = Context::new(3, &[0.0; 3], &[0.0]).unwrap();
     assert!(matches!(predictor.predict(&wide, &[0.0; 3]), Err(Error::InvalidInput(_))));
+    // Finite but far beyond anything seen in pretraining (f32 overflow would give NaN): refused.
+    let huge = Context::new(2, &xs[..2], &[1e300]).unwrap();
+    match predictor.predict(&huge, &[0.0, 0.0]) {
+        Err(Error::InvalidInput(msg)) => assert!(msg.contains("context y[0]") && msg.contains("standardise"), "{msg}"),
+        other => panic!("expected InvalidInput, got {other:?}"),
+    }
+    assert!(matches!(predictor.predict(&ctx, &[MAX_ABS_INPUT * 2.0, 0.0]), Err(Error::InvalidInput(_))));
 }
 
 /// A constant context at y = 2 (the prior's 98th percentile, where the predictive puts mass on

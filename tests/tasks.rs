@@ -2,7 +2,7 @@
 //! reproducibility, tree split coverage, sparsity, closed-form scales, and input validation.
 
 use incontext::Error;
-use incontext::tasks::{FamilySpec, Mixture, NoiseRange, SampledFunction, SeededRng};
+use incontext::tasks::{Context, FamilySpec, MAX_DIM, MAX_HIDDEN, Mixture, NoiseRange, SampledFunction, SeededRng};
 
 /// Monte-Carlo `E[y²]` over fresh functions and inputs, with its standard error.
 fn second_moment(spec: &FamilySpec, d: usize, functions: usize, points: usize) -> (f64, f64) {
@@ -175,6 +175,16 @@ fn bad_mixtures_and_shapes_are_errors_not_panics() {
     assert!(m.sample_prompt(2, 3, 10, NoiseRange::NONE, &mut rng).is_err(), "d_eff > d");
     assert!(NoiseRange::new(0.3, 0.1).is_err());
     assert!(NoiseRange::new(f64::INFINITY, 1.0).is_err());
+    // Sizes that would exhaust memory are refused up front, with the bound in the message.
+    let wide = Mixture::parse("relu_net(hidden=1000000000000)").unwrap();
+    let Err(Error::InvalidInput(msg)) = wide.sample_prompt(2, 2, 3, NoiseRange::NONE, &mut rng) else {
+        panic!("a 10^12-wide ReLU net must be refused")
+    };
+    assert!(msg.contains(&format!("1..={MAX_HIDDEN}")), "{msg}");
+    let linear = Mixture::parse("linear").unwrap();
+    let d = MAX_DIM + 1;
+    assert!(linear.sample_prompt(d, d, 3, NoiseRange::NONE, &mut rng).is_err(), "d > MAX_DIM");
+    assert!(Context::new(d, &vec![0.0; d], &[0.0]).is_err(), "a context beyond MAX_DIM");
     let ok = Mixture::parse("linear(bias):3, sinusoid(omega_lo=0.5,omega_hi=2.5):1").unwrap();
     assert_eq!(ok.probabilities(), vec![0.75, 0.25]);
     assert_eq!(ok.family_names(), vec!["linear", "sinusoid"]);

@@ -3,7 +3,7 @@
 
 use super::{design, predict_linear};
 use crate::error::{Error, Result};
-use crate::predictive::{Predictive, Predictor};
+use crate::predictive::{Predictive, Predictor, validate_queries};
 use crate::tasks::Context;
 use nalgebra::SVD;
 
@@ -11,12 +11,23 @@ use nalgebra::SVD;
 /// `min ||y − Xw||²` when `k ≥ d` and `X` has full column rank, and the solution of minimum
 /// `||w||` among all minimisers otherwise (in particular when `k < d`, where it is
 /// `Xᵀ(XXᵀ)⁻¹y`). Singular values below `max(k, d)·ε·σ_max` count as zero (NumPy's `lstsq`
-/// default).
+/// default). With `intercept`, every input gets a constant 1 appended ([`with_intercept`]), so
+/// the fit is `w·x + b` (the baseline for families with a bias, and the line a reader expects
+/// through a point cloud); label `least_squares(intercept)`.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct LeastSquares;
+pub struct LeastSquares {
+    /// Fit an intercept `b` beside the weights.
+    pub intercept: bool,
+}
+
+/// Appends a constant 1 to every `d`-dimensional point (`[n, d]` → `[n, d + 1]`).
+pub fn with_intercept(points: &[f64], d: usize) -> Vec<f64> {
+    points.chunks(d).flat_map(|x| x.iter().copied().chain(std::iter::once(1.0))).collect()
+}
 
 impl LeastSquares {
-    /// The weights `ŵ` (`[d]`); zeros for an empty context.
+    /// The weights `ŵ` (`[d]`, the intercept ignored: see [`Predictor::predict`]); zeros for an
+    /// empty context.
     ///
     /// # Errors
     /// [`Error::Numerical`] if the SVD fails (it does not for finite input).
@@ -35,10 +46,17 @@ impl LeastSquares {
 
 impl Predictor for LeastSquares {
     fn name(&self) -> String {
-        "least_squares".into()
+        if self.intercept { "least_squares(intercept)" } else { "least_squares" }.into()
     }
 
     fn predict(&self, context: &Context, queries: &[f64]) -> Result<Vec<Predictive>> {
-        predict_linear(context, queries, |c| self.fit(c))
+        if !self.intercept {
+            return predict_linear(context, queries, |c| self.fit(c));
+        }
+        let d = context.d;
+        validate_queries(d, queries)?;
+        let (xs, queries) = (with_intercept(context.xs, d), with_intercept(queries, d));
+        let augmented = Context::new(d + 1, &xs, context.ys)?; // [k, d + 1]
+        predict_linear(&augmented, &queries, |c| self.fit(c))
     }
 }

@@ -18,7 +18,7 @@ pub use averaging::Averaging;
 pub use bayes::{BayesConfig, BayesFit, BayesPosterior, OmegaPosterior};
 pub use knn::NearestNeighbours;
 pub use lasso::{Lasso, lasso_alpha_grid, lasso_path};
-pub use least_squares::LeastSquares;
+pub use least_squares::{LeastSquares, with_intercept};
 pub use ridge::Ridge;
 
 use crate::error::{Result, invalid};
@@ -43,9 +43,10 @@ impl Predictor for Zero {
 
 /// The names [`predictor_from_name`] knows, in the form it accepts (defaults shown).
 pub const KNOWN_PREDICTORS: &[&str] =
-    &["least_squares", "ridge(lambda=0.1)", "lasso(alpha=0.01)", "knn(k=3)", "averaging", "bayes", "zero"];
+    &["least_squares", "least_squares(intercept)", "ridge(lambda=0.1)", "lasso(alpha=0.01)", "knn(k=3)", "averaging", "bayes", "zero"];
 
-/// Builds a baseline from its label: `least_squares`, `ridge(lambda=0.1)`, `lasso(alpha=0.01)`,
+/// Builds a baseline from its label: `least_squares` (`least_squares(intercept)` with an
+/// intercept), `ridge(lambda=0.1)`, `lasso(alpha=0.01)`,
 /// `knn(k=3)`, `averaging`, `zero`, or `bayes` (optionally
 /// `bayes(omega_grid=200,directions=32,sigma_grid=8,mc_draws=512,seed=0)`, see
 /// [`BayesConfig`]). Arguments left out take the defaults shown. `mixture`, `noise` and `d`
@@ -58,7 +59,7 @@ pub const KNOWN_PREDICTORS: &[&str] =
 pub fn predictor_from_name(name: &str, mixture: &Mixture, noise: NoiseRange, d: usize) -> Result<Box<dyn Predictor>> {
     let (base, mut args) = parse_label(name)?;
     let predictor: Box<dyn Predictor> = match base {
-        "least_squares" => Box::new(LeastSquares),
+        "least_squares" => Box::new(LeastSquares { intercept: args.take_flag("intercept")? }),
         "ridge" => Box::new(Ridge::new(args.take("lambda", 0.1))?),
         "lasso" => Box::new(Lasso::new(args.take("alpha", 0.01))?),
         "knn" => Box::new(NearestNeighbours::new(args.take_count("k", 3)?)?),
@@ -85,12 +86,12 @@ pub fn predictor_from_name(name: &str, mixture: &Mixture, noise: NoiseRange, d: 
 }
 
 /// The baselines relevant to a pretraining mixture, as labels for [`predictor_from_name`]:
-/// always least squares, 3-nearest neighbours and averaging (Garg et al.'s set for every
-/// task); Lasso when a family is sparse; the Bayes posterior unless a family is `convex`
+/// always least squares (with an intercept when a family has a bias), 3-nearest neighbours and
+/// averaging (Garg et al.'s set for every task); Lasso when a family is sparse; the Bayes posterior unless a family is `convex`
 /// (evaluation-only, so it has no pretraining prior).
 pub fn default_baselines(mixture: &Mixture) -> Vec<String> {
-    let mut names: Vec<String> = ["least_squares", "knn(k=3)", "averaging"].map(String::from).to_vec();
     let has = |pred: fn(&FamilySpec) -> bool| mixture.components.iter().any(|c| pred(&c.family));
+    let mut names: Vec<String> = [least_squares_label(mixture), "knn(k=3)", "averaging"].map(String::from).to_vec();
     if has(|f| matches!(f, FamilySpec::SparseLinear { .. })) {
         names.push("lasso(alpha=0.01)".into());
     }
@@ -100,7 +101,14 @@ pub fn default_baselines(mixture: &Mixture) -> Vec<String> {
     names
 }
 
-/// The `key=value` arguments of one label, consumed by key; leftovers are errors.
+/// The least-squares baseline for a mixture: `least_squares(intercept)` when a family has a
+/// bias ([`FamilySpec::has_bias`]), else `least_squares`.
+pub fn least_squares_label(mixture: &Mixture) -> &'static str {
+    if mixture.components.iter().any(|c| c.family.has_bias()) { "least_squares(intercept)" } else { "least_squares" }
+}
+
+/// The `key=value` arguments (and bare `flag`s, with an empty value) of one label, consumed by
+/// key; leftovers are errors.
 struct LabelArgs(Vec<(String, String)>);
 
 impl LabelArgs {
@@ -112,6 +120,15 @@ impl LabelArgs {
     /// A real-valued argument; a malformed value is kept as NaN so the constructor rejects it.
     fn take(&mut self, key: &str, default: f64) -> f64 {
         self.take_raw(key).map_or(default, |v| v.parse().unwrap_or(f64::NAN))
+    }
+
+    /// A bare flag such as `intercept`: present or not.
+    fn take_flag(&mut self, key: &str) -> Result<bool> {
+        match self.take_raw(key) {
+            None => Ok(false),
+            Some(v) if v.is_empty() => Ok(true),
+            Some(v) => invalid(format!("{key} is a flag and takes no value (got {key}={v})")),
+        }
     }
 
     /// A non-negative integer argument.
@@ -127,12 +144,13 @@ impl LabelArgs {
     fn finish(self, base: &str) -> Result<()> {
         match self.0.first() {
             None => Ok(()),
+            Some((k, v)) if v.is_empty() => invalid(format!("{base}: unknown argument '{k}'")),
             Some((k, v)) => invalid(format!("{base}: unknown argument '{k}={v}'")),
         }
     }
 }
 
-/// Splits `name(key=value,…)` into the name and its arguments.
+/// Splits `name(key=value,…,flag)` into the name and its arguments.
 fn parse_label(label: &str) -> Result<(&str, LabelArgs)> {
     let label = label.trim();
     let Some(open) = label.find('(') else {
@@ -143,9 +161,7 @@ fn parse_label(label: &str) -> Result<(&str, LabelArgs)> {
     };
     let mut args = Vec::new();
     for item in inner.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let Some((k, v)) = item.split_once('=') else {
-            return invalid(format!("argument '{item}' of '{label}' needs the form key=value"));
-        };
+        let (k, v) = item.split_once('=').unwrap_or((item, ""));
         args.push((k.trim().to_string(), v.trim().to_string()));
     }
     Ok((label[..open].trim(), LabelArgs(args)))

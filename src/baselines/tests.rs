@@ -32,10 +32,10 @@ fn least_squares_matches_normal_equations_when_overdetermined() {
     let x = DMatrix::from_row_slice(k, d, &xs);
     let y = DVector::from_column_slice(&ys);
     let closed = (x.transpose() * &x).try_inverse().unwrap() * x.transpose() * y; // (XᵀX)⁻¹Xᵀy
-    assert_close(&LeastSquares.fit(&ctx).unwrap(), closed.as_slice(), 1e-10);
+    assert_close(&LeastSquares::default().fit(&ctx).unwrap(), closed.as_slice(), 1e-10);
     let query = [0.3, -1.2, 2.0];
     let expected = dot(closed.as_slice(), &query);
-    assert!((LeastSquares.predict(&ctx, &query).unwrap()[0].mean - expected).abs() < 1e-10);
+    assert!((LeastSquares::default().predict(&ctx, &query).unwrap()[0].mean - expected).abs() < 1e-10);
 }
 
 #[test]
@@ -46,7 +46,7 @@ fn least_squares_is_minimum_norm_when_underdetermined() {
     let x = DMatrix::from_row_slice(k, d, &xs);
     let y = DVector::from_column_slice(&ys);
     let min_norm = x.transpose() * (&x * x.transpose()).try_inverse().unwrap() * &y; // Xᵀ(XXᵀ)⁻¹y
-    let w = LeastSquares.fit(&ctx).unwrap();
+    let w = LeastSquares::default().fit(&ctx).unwrap();
     assert_close(&w, min_norm.as_slice(), 1e-10);
     // It interpolates the context.
     assert_close((x * DVector::from_column_slice(&w)).as_slice(), &ys, 1e-10);
@@ -201,5 +201,28 @@ fn default_baselines_follow_the_mixture() {
     assert_eq!(default_baselines(&convex), ["least_squares", "knn(k=3)", "averaging"]);
     for name in default_baselines(&sparse) {
         predictor_from_name(&name, &sparse, NoiseRange::NONE, 5).unwrap();
+    }
+}
+
+#[test]
+fn least_squares_with_intercept_fits_an_offset_and_parses_as_a_flag() {
+    // Two points of y = 2x + 1 determine the line; without an intercept the fit through the
+    // origin is the projection w = Σxy / Σx² = (3·1 + 7·3) / (1 + 9) = 2.4.
+    let (xs, ys) = ([1.0, 3.0], [3.0, 7.0]);
+    let ctx = Context::new(1, &xs, &ys).unwrap();
+    let (mixture, noise) = (Mixture::parse("linear(bias)").unwrap(), NoiseRange::NONE);
+    let with = predictor_from_name("least_squares(intercept)", &mixture, noise, 1).unwrap();
+    assert_eq!(with.name(), "least_squares(intercept)");
+    assert!((with.predict(&ctx, &[2.0]).unwrap()[0].mean - 5.0).abs() < 1e-10);
+    let without = predictor_from_name("least_squares", &mixture, noise, 1).unwrap();
+    assert!((without.predict(&ctx, &[2.0]).unwrap()[0].mean - 4.8).abs() < 1e-10);
+    assert_eq!(with_intercept(&[1.0, 2.0, 3.0, 4.0], 2), vec![1.0, 2.0, 1.0, 3.0, 4.0, 1.0]);
+    // The default baselines of a mixture with a bias fit an intercept; a flag takes no value.
+    assert_eq!(default_baselines(&mixture)[0], "least_squares(intercept)");
+    for (bad, needle) in [("least_squares(intercept=1)", "takes no value"), ("least_squares(bias)", "unknown argument 'bias'")] {
+        match predictor_from_name(bad, &mixture, noise, 1) {
+            Err(Error::InvalidInput(msg)) => assert!(msg.contains(needle), "{msg}"),
+            _ => panic!("{bad} must be rejected"),
+        }
     }
 }

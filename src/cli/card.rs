@@ -7,6 +7,7 @@ use incontext::eval::{
     BarFloor, CardInputs, DEFAULT_LEVEL, DEFAULT_PROMPTS, DEFAULT_RESAMPLES, EvalConfig, EvalReport, Evaluation, TrainingLog,
     card_markdown, out_of_distribution_families, resolve_predictor,
 };
+use incontext::baselines::least_squares_label;
 use incontext::model::read_meta;
 use incontext::tasks::{Mixture, MixtureComponent};
 use incontext::{Error, Result};
@@ -36,9 +37,6 @@ pub struct CardArgs {
     pub label: Option<String>,
 }
 
-/// Predictors every card compares: the model, the exact Bayes posterior of its pretraining
-/// prior, least squares and 3-NN; and the Bayes posterior on the model's bins (the NLL floor).
-const BASELINES: [&str; 3] = ["bayes", "least_squares", "knn(k=3)"];
 
 /// Runs the evaluations and writes the card.
 ///
@@ -60,7 +58,9 @@ pub fn run(args: &CardArgs) -> Result<()> {
 
     let model_label = format!("transformer:{}", args.model.display());
     let mut names = vec![model_label];
-    names.extend(BASELINES.iter().map(|s| s.to_string()));
+    // The exact Bayes posterior of the pretraining prior, least squares (with an intercept for
+    // families with a bias) and 3-NN; below, the Bayes posterior on the model's bins (NLL floor).
+    names.extend(["bayes", least_squares_label(&meta.mixture), "knn(k=3)"].map(String::from));
     let d = meta.config.n_dims;
     let resolve = |n: &str| resolve_predictor(n, &meta.mixture, meta.noise, d);
     let mut predictors = names.iter().map(|n| resolve(n)).collect::<Result<Vec<_>>>()?;

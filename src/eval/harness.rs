@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 
 /// Prompts per evaluation (SPEC.md: at least 1280).
 pub const DEFAULT_PROMPTS: usize = 1280;
+/// Most points per evaluation prompt (every predictor is run at every prefix, so the cost
+/// grows with the square of this).
+pub const MAX_EVAL_POINTS: usize = 10_000;
 /// Bootstrap resamples per interval (SPEC.md).
 pub const DEFAULT_RESAMPLES: usize = 1000;
 /// Central level of the bootstrap intervals (SPEC.md: 90%).
@@ -145,8 +148,11 @@ impl Evaluation {
     /// [`Error::InvalidInput`] for fewer than 2 prompts, no points, an invalid noise range,
     /// `d_eff` outside `1..=d`, families that do not fit `d_eff`, or bad bootstrap settings.
     pub fn new(config: EvalConfig) -> Result<Self> {
-        if config.points == 0 {
-            return invalid("an evaluation needs at least one point per prompt");
+        if config.points == 0 || config.points > MAX_EVAL_POINTS {
+            return invalid(format!("an evaluation needs 1..={MAX_EVAL_POINTS} points per prompt (got {})", config.points));
+        }
+        if config.d > crate::tasks::MAX_DIM {
+            return invalid(format!("the input dimension must be in 1..={} (got {})", crate::tasks::MAX_DIM, config.d));
         }
         NoiseRange::new(config.noise.lo, config.noise.hi)?;
         config.mixture.validate(config.d_eff)?;

@@ -31,9 +31,10 @@ impl ModelConfig {
     /// [`crate::Error::InvalidInput`] for zero sizes, `n_embd % n_head != 0`, fewer than 4 bins
     /// or no families.
     pub fn validate(&self) -> Result<()> {
-        let sizes = [self.n_dims, self.max_points, self.n_embd, self.n_layer, self.n_head];
-        if sizes.contains(&0) {
-            return invalid(format!("model sizes must be positive: {self:?}"));
+        let sizes =
+            [("n_dims", self.n_dims), ("max_points", self.max_points), ("n_embd", self.n_embd), ("n_layer", self.n_layer), ("n_head", self.n_head)];
+        if let Some((name, _)) = sizes.iter().find(|(_, v)| *v == 0) {
+            return invalid(format!("model size {name} must be at least 1 (got 0)"));
         }
         if !self.n_embd.is_multiple_of(self.n_head) {
             return invalid(format!("n_embd {} is not divisible by n_head {}", self.n_embd, self.n_head));

@@ -15,6 +15,6 @@ pub use borders::bar_borders;
 pub use config::ModelConfig;
 pub use loss::{bar_nll, family_cross_entropy};
 pub use predictor::TransformerPredictor;
-pub use session::InferenceSession;
+pub use session::{InferenceSession, MAX_ABS_INPUT};
 pub use transformer::{HeadOutputs, IclTransformer};
 pub use weights::{META_KEY, ModelMeta, load_model, read_meta, serialize_model};

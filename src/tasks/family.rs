@@ -9,6 +9,11 @@ use std::fmt;
 
 /// Hidden width of `relu_net` functions (Garg et al. 2022, §4).
 pub const RELU_HIDDEN_DEFAULT: usize = 100;
+/// Largest `relu_net` hidden width accepted (a bound on the memory and time of one draw).
+pub const MAX_HIDDEN: usize = 4096;
+/// Largest input dimension accepted anywhere (the Bayes posterior and least squares hold
+/// `d × d` matrices; SPEC.md's experiments use d ≤ 20).
+pub const MAX_DIM: usize = 256;
 
 /// A family of functions and its prior over parameters. Text form (see [`FamilySpec::parse`]):
 /// `linear`, `linear(bias)`, `sparse_linear(s=2)`, `relu_net(hidden=100,bias)`,
@@ -125,21 +130,30 @@ impl FamilySpec {
         }
     }
 
+    /// Whether functions of this family carry an additive offset (`linear(bias)`), so that a
+    /// linear baseline needs an intercept.
+    pub fn has_bias(&self) -> bool {
+        matches!(self, Self::Linear { bias: true })
+    }
+
     /// Checks the parameters against `d_eff` (the number of active input coordinates).
     ///
     /// # Errors
-    /// [`crate::Error::InvalidInput`] for `s` outside `1..=d_eff`, zero width or depth, a depth
-    /// over 12, a non-finite or reversed frequency band, or `alpha` outside `[0, 1]`.
+    /// [`crate::Error::InvalidInput`] for `d_eff` outside `1..=MAX_DIM`, `s` outside
+    /// `1..=d_eff`, a width outside `1..=MAX_HIDDEN`, a depth outside `1..=12`, a non-finite or
+    /// reversed frequency band, or `alpha` outside `[0, 1]`.
     pub fn validate(&self, d_eff: usize) -> Result<()> {
-        if d_eff == 0 {
-            return invalid("the input dimension must be at least 1");
+        if d_eff == 0 || d_eff > MAX_DIM {
+            return invalid(format!("the input dimension must be in 1..={MAX_DIM} (got {d_eff})"));
         }
         match self {
             Self::Linear { .. } => Ok(()),
             Self::SparseLinear { s } if *s == 0 || *s > d_eff => {
                 invalid(format!("sparse_linear needs 1 <= s <= d (s = {s}, d = {d_eff})"))
             }
-            Self::ReluNet { hidden: 0, .. } => invalid("relu_net needs hidden >= 1"),
+            Self::ReluNet { hidden, .. } if *hidden == 0 || *hidden > MAX_HIDDEN => {
+                invalid(format!("relu_net hidden width must be in 1..={MAX_HIDDEN} (got {hidden})"))
+            }
             Self::DecisionTree { depth, .. } if *depth == 0 || *depth > 12 => {
                 invalid(format!("decision_tree depth must be in 1..=12 (got {depth})"))
             }

@@ -93,11 +93,11 @@ pub struct Context<'a> {
 
 impl<'a> Context<'a> {
     /// # Errors
-    /// [`crate::Error::InvalidInput`] when `d == 0`, `xs.len() != ys.len()·d`, or any value is
-    /// NaN/Inf.
+    /// [`crate::Error::InvalidInput`] when `d` is outside `1..=MAX_DIM`, `xs.len() != ys.len()·d`,
+    /// or any value is NaN/Inf.
     pub fn new(d: usize, xs: &'a [f64], ys: &'a [f64]) -> Result<Self> {
-        if d == 0 {
-            return invalid("the input dimension must be at least 1");
+        if d == 0 || d > super::MAX_DIM {
+            return invalid(format!("the input dimension must be in 1..={} (got {d})", super::MAX_DIM));
         }
         if xs.len() != ys.len() * d {
             return invalid(format!(

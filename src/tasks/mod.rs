@@ -7,7 +7,7 @@ mod family;
 mod mixture;
 mod rng;
 
-pub use family::{FamilySpec, RELU_HIDDEN_DEFAULT, SampledFunction};
+pub use family::{FamilySpec, MAX_DIM, MAX_HIDDEN, RELU_HIDDEN_DEFAULT, SampledFunction};
 pub(crate) use family::split_top_level;
 pub use mixture::{Context, Mixture, MixtureComponent, NoiseRange, Prompt};
 pub use rng::{RngState, SeededRng};
