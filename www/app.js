@@ -450,9 +450,12 @@ function renderBeliefs(v) {
   const box = $('beliefs');
   box.replaceChildren();
   const names = app.info?.families.map((f) => f.name) ?? v.bayes?.families ?? app.families.map((f) => f.name);
-  const model = v.model?.familyProbs;
-  const bayes = app.state.bayes && app.reference ? v.bayes?.familyProbs : null;
   if (!names?.length) return;
+  // A result computed for another model (one still in flight while the picker changed) has
+  // another number of families: it is not drawn.
+  const fits = (probs) => (probs?.length === names.length ? probs : null);
+  const model = fits(v.model?.familyProbs);
+  const bayes = app.state.bayes && app.reference ? fits(v.bayes?.familyProbs) : null;
   for (let j = 0; j < names.length; j += 1) {
     const row = document.createElement('div');
     row.className = 'belief';

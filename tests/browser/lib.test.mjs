@@ -69,6 +69,9 @@ test('malformed CSV throws CsvError naming the line', () => {
   assert.throws(() => parseCsv('1,2\n3\n'), (e) => e instanceof CsvError && /Line 2/.test(e.message));
   assert.throws(() => parseCsv('x,y\nfoo,bar\n'), (e) => e instanceof CsvError && /Line 2/.test(e.message));
   assert.throws(() => parseCsv('x,y\n'), (e) => e instanceof CsvError && /No rows/.test(e.message));
+  // Values whose squares overflow in the standardisation are refused, naming line and value.
+  assert.throws(() => parseCsv('1,2\n1e200,3\n'), (e) => e instanceof CsvError && /Line 2/.test(e.message) && /1e200/.test(e.message));
+  assert.deepEqual(parseCsv('1e15,-1e15\n').xs, [1e15]);
 });
 
 test('subsample spreads evenly over x and keeps everything when small', () => {

@@ -6,6 +6,8 @@ export class CsvError extends Error {}
 
 /** Most rows read from one paste or file. */
 export const MAX_ROWS = 100000;
+/** Largest |value| accepted: squares in the standardisation must stay finite in doubles. */
+export const MAX_ABS_VALUE = 1e15;
 
 const MISSING = new Set(['', 'na', 'nan', 'null', 'none', '-', '?']);
 
@@ -55,6 +57,9 @@ export function parseCsv(text) {
     const x = parseNumber(fx, decimalComma);
     const y = parseNumber(fy, decimalComma);
     if (x !== undefined && y !== undefined) {
+      if (Math.abs(x) > MAX_ABS_VALUE || Math.abs(y) > MAX_ABS_VALUE) {
+        throw new CsvError(`Line ${i + 1}: ${Math.abs(x) > MAX_ABS_VALUE ? fx : fy} is beyond ±1e15; rescale the column first.`);
+      }
       xs.push(x);
       ys.push(y);
     } else if (i === first) {
