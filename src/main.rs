@@ -27,7 +27,7 @@ enum Command {
     /// Train a model from a preset or a TOML config (checkpoints, resume, CSV log).
     Train(incontext::train::TrainArgs),
     /// Reproduce the paper's experiments E1–E8: train or resume the models, evaluate them,
-    /// write docs/results/<E>.json, .md and .svg (--quick: toy scale in about a minute).
+    /// write docs/results/<E>.json, .md and .svg (--quick: toy scale in seconds).
     Reproduce(cli::reproduce::ReproduceArgs),
     /// Speed benchmarks (`bench train`: seconds per training step, peak RSS).
     Bench(cli::bench::BenchArgs),

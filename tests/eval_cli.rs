@@ -59,3 +59,20 @@ fn eval_rejects_bad_arguments_with_a_message() {
         assert!(stderr.contains(needle), "{args:?}: '{stderr}' lacks '{needle}'");
     }
 }
+
+#[test]
+fn card_refuses_a_missing_or_foreign_training_log_before_evaluating() {
+    let dir = std::env::temp_dir().join(format!("incontext-card-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let model = dir.join("m.safetensors");
+    std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/www/models/linear.safetensors"), &model).unwrap();
+    let card = |needle: &str| {
+        let result = incontext().args(["card", "--model", model.to_str().unwrap(), "--train-command", "x"]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        assert!(!result.status.success() && stderr.contains(needle), "'{stderr}' lacks '{needle}'");
+    };
+    card("is missing");
+    std::fs::write(dir.join("m.log.csv"), "step,loss,bar_nll,family_ce,lr,grad_norm,seconds\n5,1,1,0,0.001,1,1\n").unwrap();
+    card("ends at step 5 but the model was trained 6000 steps");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -129,6 +129,17 @@ fn resume_from_a_checkpoint_is_bit_identical_to_training_straight() {
         assert_eq!(rounded, expected, "{name} is not the f16 rounding of the f32 weights");
     }
     assert_eq!(std::fs::read_to_string(log_path(&half_out)).unwrap(), log);
+
+    // A fresh run onto an --out whose checkpoint exists would overwrite it: refused.
+    let args = TrainArgs {
+        config: Some(config_file.clone()),
+        out: straight_out.clone(),
+        ..TrainArgs::default()
+    };
+    match train(&args) {
+        Err(Error::InvalidInput(msg)) => assert!(msg.contains("--resume"), "{msg}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -54,7 +54,27 @@ pub fn run(args: &CardArgs) -> Result<()> {
     let stem = args.model.with_extension("");
     let name = stem.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let sibling = |suffix: &str| PathBuf::from(format!("{}{suffix}", stem.display()));
-    let log = TrainingLog::parse_csv(&String::from_utf8_lossy(&read_file(&sibling(".log.csv"))?))?;
+    let log_file = sibling(".log.csv");
+    if !log_file.is_file() {
+        return Err(Error::InvalidInput(format!(
+            "the training log {} is missing: a card needs the log that `incontext train` writes beside the model",
+            log_file.display()
+        )));
+    }
+    let log = TrainingLog::parse_csv(&String::from_utf8_lossy(&read_file(&log_file)?))?;
+    let last = log.steps.last().copied().unwrap_or(0);
+    if last != meta.training_steps {
+        return Err(Error::InvalidInput(format!(
+            "{} ends at step {last} but the model was trained {} steps: it is the log of another run",
+            log_file.display(),
+            meta.training_steps
+        )));
+    }
+    if let Some(manifest) = &args.manifest
+        && !manifest.is_file()
+    {
+        return Err(Error::InvalidInput(format!("the manifest {} does not exist", manifest.display())));
+    }
 
     let model_label = format!("transformer:{}", args.model.display());
     let mut names = vec![model_label];

@@ -91,6 +91,8 @@ pub fn run(args: &EvalArgs) -> Result<()> {
             args.out.display()
         )));
     }
+    // Created before the evaluation, so an unwritable place fails in a second, not after it.
+    std::fs::create_dir_all(&args.out).map_err(|source| Error::Io { path: args.out.display().to_string(), source })?;
     let model = match &args.model {
         Some(path) => Some((path.display().to_string(), read_meta(&read_file(path)?)?)),
         None => None,

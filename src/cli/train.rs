@@ -9,13 +9,12 @@ use incontext::train::{TrainArgs, train};
 /// As [`incontext::train::train`].
 pub fn run(args: &TrainArgs) -> Result<()> {
     let summary = train(args)?;
-    let loss = summary
-        .final_loss
-        .map_or_else(|| "n/a".to_string(), |l| format!("{l:.4}"));
+    let done = match summary.final_loss {
+        Some(loss) => format!("trained to step {} in {:.1} s (last loss {loss:.4})", summary.steps, summary.seconds),
+        None => format!("nothing to train: the checkpoint is at its final step {}", summary.steps),
+    };
     println!(
-        "trained {} steps in {:.1} s (last loss {loss}); model {}, checkpoint {}, log {}",
-        summary.steps,
-        summary.seconds,
+        "{done}; model {}, checkpoint {}, log {}",
         summary.model.display(),
         summary.checkpoint.display(),
         summary.log.display()

@@ -233,7 +233,9 @@ fn progress_bar(start: u64, total: u64) -> ProgressBar {
 /// a terminal, or to one line per checkpoint otherwise.
 ///
 /// # Errors
-/// As [`prepare`]; I/O errors with the path; [`Error::Numerical`] when the loss or gradient
+/// As [`prepare`]; [`Error::InvalidInput`] for an `--out` that cannot be written or whose
+/// checkpoint exists already without `--resume` (a fresh run would overwrite it); I/O errors
+/// with the path; [`Error::Numerical`] when the loss or gradient
 /// turns non-finite: training stops, no file is overwritten with the bad state, and the message
 /// names the last good checkpoint.
 pub fn train(args: &TrainArgs) -> Result<TrainSummary> {
@@ -241,6 +243,13 @@ pub fn train(args: &TrainArgs) -> Result<TrainSummary> {
     super::allocator::keep_freed_memory();
     let (mut trainer, elapsed_before) = prepare(args)?;
     let (ckpt, log) = (checkpoint_path(&args.out), log_path(&args.out));
+    if args.resume.is_none() && ckpt.exists() {
+        return invalid(format!(
+            "{} holds the checkpoint of an earlier run; continue it with --resume {} or delete it to start afresh",
+            ckpt.display(),
+            ckpt.display()
+        ));
+    }
     let total = trainer.config().steps;
     let interval = trainer.config().checkpoint_interval;
     let previous_log = match &args.resume {
