@@ -11,8 +11,8 @@ pub struct ReproduceArgs {
     /// Experiments to run: E1 … E8, or `all` (the default).
     #[arg(value_name = "EXPERIMENT")]
     pub experiments: Vec<String>,
-    /// Toy scale (1-layer 16-wide models, 40 steps, 32 prompts): every experiment in about a
-    /// minute; results go to docs/results/quick/ unless --out is given.
+    /// Toy scale (1-layer 16-wide models, 40 steps, 32 prompts): all experiments in seconds;
+    /// results go to docs/results/quick/ unless --out is given.
     #[arg(long)]
     pub quick: bool,
     /// Total training steps of every model trained (a compute budget; recorded in the results).

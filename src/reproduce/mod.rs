@@ -11,7 +11,7 @@
 //! Models are [`ModelDef`]s: a preset of `presets/` (optionally with another mixture, for the
 //! specialists that have no preset of their own). `--quick` shrinks every model and evaluation
 //! to toy size (a 1-layer, 16-wide model, 40 steps, 32 prompts) so that all eight experiments
-//! run in about a minute; its results go to their own folder.
+//! run in seconds; its results go to their own folder.
 
 mod runner;
 
