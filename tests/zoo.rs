@@ -1,14 +1,25 @@
 //! The model zoo the page ships (`www/models/manifest.json`): every listed file exists with the
 //! recorded size and SHA-256, its metadata matches its manifest entry, and a model stored as f16
-//! predicts close to the f32 weights in its training checkpoint. Measured on 16 prompts × 41
-//! points of each model's prior: 99.2–99.6% of the page's values (mean, five quantiles, family
-//! probabilities) are within 1e-3 of f32, the largest differences are 3e-3 to 1.8e-2 (a quantile
-//! inside a low-density bin moves most: dq = dp / density). The test holds 99% of the values to
-//! 1e-3 and every value to 2e-2 (about one pixel of the page's plot).
+//! predicts close to the f32 weights in its training checkpoint.
+//!
+//! Measured on 16 prompts × 41 points of each model's prior (f16 against f32):
+//!
+//! | model | mean | CDF at the f32 quantiles | family probabilities | band edges (quantiles, y) |
+//! |---|---|---|---|---|
+//! | linear+sinusoid | 1.6e-3 | 2.6e-3 | 8.9e-4 | 5.6e-3 |
+//! | linear | 1.1e-3 | 2.0e-3 | – | 3.0e-3 |
+//! | sinusoid | 1.0e-3 | 2.3e-3 | – | 1.3e-2 |
+//! | mixture-4 | 1.6e-3 | 1.2e-3 | 1.9e-3 | 1.8e-2 |
+//!
+//! 99% of these values are within 1.3e-3. A band edge inside a low-density bin moves most
+//! (dq = dp / density). Keeping some tensors in f32 does not reach 1e-3 either: f16 for the
+//! blocks' matrices only still moves probabilities by up to 2.3e-3, f16 for the MLP matrices only
+//! by up to 1.2e-3 at 1.4× the bytes. The test holds probabilities to 3e-3 and band edges to 2e-2
+//! (about one pixel of the page's plot).
 
 use candle_core::DType;
 use incontext::model::{TransformerPredictor, read_meta};
-use incontext::predictive::{Distribution, Predictive, Predictor};
+use incontext::predictive::{BarDistribution, Distribution, Predictive, Predictor};
 use incontext::tasks::Mixture;
 use incontext::train::Trainer;
 use serde_json::Value;
@@ -55,13 +66,42 @@ fn every_manifest_model_has_its_recorded_size_hash_and_metadata() {
     }
 }
 
-/// Mean, the page's five quantiles and the family probabilities of one prediction.
-fn page_values(p: &Predictive) -> Vec<f64> {
-    let Some(Distribution::Bar(bar)) = &p.distribution else { panic!("a transformer predicts a bar distribution") };
-    let mut values = vec![p.mean];
-    values.extend([0.05, 0.25, 0.5, 0.75, 0.95].map(|l| bar.quantile(l)));
-    values.extend(p.family_probs.clone().unwrap());
-    values
+/// The page's five central-interval levels (its bands and median).
+const LEVELS: [f64; 5] = [0.05, 0.25, 0.5, 0.75, 0.95];
+
+/// How far an f16 prediction is from the f32 one, in the two units the page shows.
+#[derive(Default)]
+struct Differences {
+    /// Probability scale: the mean (y is standardised, so y units ≈ prior standard deviations),
+    /// the f16 CDF at the f32 quantiles against their levels, and the family probabilities.
+    probability: Vec<f64>,
+    /// Band edges: the f16 quantiles against the f32 quantiles, in y units.
+    quantile: Vec<f64>,
+}
+
+impl Differences {
+    fn add(&mut self, full: &Predictive, half: &Predictive) {
+        let (full_bar, half_bar) = (bar(full), bar(half));
+        self.probability.push((full.mean - half.mean).abs());
+        for level in LEVELS {
+            let q = full_bar.quantile(level);
+            self.probability.push((half_bar.cdf(q) - level).abs());
+            self.quantile.push((half_bar.quantile(level) - q).abs());
+        }
+        let (a, b) = (full.family_probs.as_ref().unwrap(), half.family_probs.as_ref().unwrap());
+        self.probability.extend(a.iter().zip(b).map(|(u, v)| (u - v).abs()));
+    }
+}
+
+fn bar(p: &Predictive) -> &BarDistribution {
+    match &p.distribution {
+        Some(Distribution::Bar(bar)) => bar,
+        _ => panic!("a transformer predicts a bar distribution"),
+    }
+}
+
+fn largest(values: &[f64]) -> f64 {
+    values.iter().copied().fold(0.0, f64::max)
 }
 
 #[test]
@@ -81,17 +121,16 @@ fn f16_models_predict_close_to_their_f32_checkpoints() {
         let half = TransformerPredictor::from_bytes(&bytes, "f16").unwrap();
         let meta = half.meta();
         let prompts = meta.mixture.sample_prompts(7, 16, 1, 1, meta.config.max_points, meta.noise).unwrap();
-        let mut differences = Vec::new();
+        let mut differences = Differences::default();
         for prompt in &prompts {
             for (a, b) in full.predict_prompt(prompt).unwrap().iter().zip(half.predict_prompt(prompt).unwrap().iter()) {
-                differences.extend(page_values(a).iter().zip(page_values(b)).map(|(u, v)| (u - v).abs()));
+                differences.add(a, b);
             }
         }
-        let worst = differences.iter().copied().fold(0.0, f64::max);
-        let within = differences.iter().filter(|&&d| d <= 1e-3).count() as f64 / differences.len() as f64;
-        eprintln!("{id}: f16 vs f32: largest difference {worst:.2e}, {:.1}% within 1e-3", 100.0 * within);
-        assert!(worst <= 2e-2, "{id}: f16 differs from f32 by up to {worst}");
-        assert!(within >= 0.99, "{id}: only {:.1}% of the values are within 1e-3 of f32", 100.0 * within);
+        let (probability, quantile) = (largest(&differences.probability), largest(&differences.quantile));
+        eprintln!("{id}: f16 vs f32: mean, CDF and family probabilities within {probability:.2e}; band edges within {quantile:.2e}");
+        assert!(probability <= 3e-3, "{id}: f16 moves a mean, CDF value or family probability by {probability}");
+        assert!(quantile <= 2e-2, "{id}: f16 moves a band edge by {quantile}");
         compared += 1;
     }
     // At least the default model ships as f16 with its checkpoint.
