@@ -41,6 +41,22 @@ pub const MAX_SAMPLE_POINTS: usize = 1000;
 /// most this much probability.
 pub const QUANTILE_PRUNE_WEIGHT: f64 = 1e-12;
 
+/// A count or seed passed from JavaScript as a number: wasm-bindgen would wrap a negative or
+/// fractional value into `usize` silently (−1 becomes 4294967295), so the browser API takes
+/// `f64` and checks it here.
+///
+/// # Errors
+/// [`crate::Error::InvalidInput`] naming `what` if `value` is not a whole number in
+/// `0 ..= u32::MAX`.
+pub fn whole_number(what: &str, value: f64) -> Result<usize> {
+    if value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value <= f64::from(u32::MAX) {
+        // Exact: a whole number no larger than u32::MAX.
+        Ok(value as usize)
+    } else {
+        invalid(format!("{what} must be a whole number from 0 to {}, got {value}", u32::MAX))
+    }
+}
+
 /// Predictions at `Q` query points as flat arrays (what the page draws).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -330,7 +346,7 @@ pub fn model_summary(model: &TransformerPredictor, d: usize, xs: &[f64], ys: &[f
 mod bindings {
     //! The wasm-bindgen classes and functions over the plain-Rust core above.
 
-    use super::{ModelInfo, Summary, family_infos, least_squares_summary, model_summary, predict_summary};
+    use super::{ModelInfo, Summary, family_infos, least_squares_summary, model_summary, predict_summary, whole_number};
     use crate::baselines::BayesPosterior;
     use crate::model::TransformerPredictor;
     use crate::tasks::{Mixture, NoiseRange};
@@ -400,8 +416,11 @@ mod bindings {
         /// (`[n, dim]`), `ys` (`[n]`); `dim` defaults to the model's `n_dims` and may be less
         /// (zero-padded). Returns `{mean [Q], quantiles [5·Q] (levels 5/25/50/75/95 %,
         /// level-major), probs [Q·K], borders [K+1], familyProbs [F], families [F]}`.
-        pub fn predict(&self, xs: &[f64], ys: &[f64], queries: &[f64], dim: Option<usize>) -> Result<JsValue, JsError> {
-            let d = dim.unwrap_or(self.predictor.meta().config.n_dims);
+        pub fn predict(&self, xs: &[f64], ys: &[f64], queries: &[f64], dim: Option<f64>) -> Result<JsValue, JsError> {
+            let d = match dim {
+                Some(dim) => whole_number("dim", dim).map_err(js_error)?,
+                None => self.predictor.meta().config.n_dims,
+            };
             to_js(model_summary(&self.predictor, d, xs, ys, queries).map_err(js_error)?)
         }
     }
@@ -421,7 +440,8 @@ mod bindings {
         /// the noise range `σ ∈ [noise_lo, noise_hi]`, and the input dimension `dim` (every
         /// family must be valid in it: `sparse_linear(s=2)` needs `dim >= 2`).
         #[wasm_bindgen(constructor)]
-        pub fn new(mixture: &str, noise_lo: f64, noise_hi: f64, dim: usize) -> Result<Reference, JsError> {
+        pub fn new(mixture: &str, noise_lo: f64, noise_hi: f64, dim: f64) -> Result<Reference, JsError> {
+            let dim = whole_number("dim", dim).map_err(js_error)?;
             let mixture = Mixture::parse(mixture).map_err(js_error)?;
             let noise = NoiseRange::new(noise_lo, noise_hi).map_err(js_error)?;
             let bayes = BayesPosterior::new(&mixture, noise, dim).map_err(js_error)?;
@@ -443,15 +463,18 @@ mod bindings {
     /// Least squares with an intercept at `queries` (`[Q, dim]`) given `xs` (`[n, dim]`), `ys`
     /// (`[n]`): `{mean [Q]}`, the other fields `null` (`families` empty).
     #[wasm_bindgen(js_name = leastSquares)]
-    pub fn least_squares(xs: &[f64], ys: &[f64], queries: &[f64], dim: usize) -> Result<JsValue, JsError> {
+    pub fn least_squares(xs: &[f64], ys: &[f64], queries: &[f64], dim: f64) -> Result<JsValue, JsError> {
+        let dim = whole_number("dim", dim).map_err(js_error)?;
         to_js(least_squares_summary(dim, xs, ys, queries).map_err(js_error)?)
     }
 
     /// A seeded draw from `family` in one dimension: `{xs [k], ys [k], curve [m], family}`
     /// (see [`super::sample_function`]).
     #[wasm_bindgen(js_name = sampleFunction)]
-    pub fn sample_function(family: &str, seed: u32, k: usize, noise_std: f64, curve_xs: &[f64]) -> Result<JsValue, JsError> {
-        let s = super::sample_function(family, u64::from(seed), k, noise_std, curve_xs).map_err(js_error)?;
+    pub fn sample_function(family: &str, seed: f64, k: f64, noise_std: f64, curve_xs: &[f64]) -> Result<JsValue, JsError> {
+        let seed = whole_number("seed", seed).map_err(js_error)? as u64;
+        let k = whole_number("k", k).map_err(js_error)?;
+        let s = super::sample_function(family, seed, k, noise_std, curve_xs).map_err(js_error)?;
         let obj = Object::new();
         set(&obj, "xs", &Float64Array::from(s.xs.as_slice()).into())?;
         set(&obj, "ys", &Float64Array::from(s.ys.as_slice()).into())?;
@@ -575,5 +598,16 @@ mod tests {
             assert!(sample_function(bad.0, 1, bad.1, bad.2, &[]).is_err(), "{bad:?}");
         }
         assert!(sample_function("linear", 1, 1, 0.0, &[f64::INFINITY]).is_err());
+    }
+
+    #[test]
+    fn whole_number_accepts_counts_and_refuses_what_javascript_would_wrap() {
+        assert_eq!(whole_number("dim", 0.0).unwrap(), 0);
+        assert_eq!(whole_number("dim", 5.0).unwrap(), 5);
+        assert_eq!(whole_number("seed", 4294967295.0).unwrap(), 4294967295);
+        for bad in [-1.0, 2.5, 4294967296.0, f64::NAN, f64::INFINITY] {
+            let message = whole_number("dim", bad).unwrap_err().to_string();
+            assert!(message.contains("dim must be a whole number"), "{bad}: {message}");
+        }
     }
 }

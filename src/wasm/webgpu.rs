@@ -94,11 +94,15 @@ mod bindings {
         /// `xs` (`[n, dim]`), `ys` (`[n]`), in the shape of `Model.predict` (`dim` defaults to
         /// the model's `n_dims`). Rejects with an `Error` for bad input (as `Model.predict`), a
         /// lost device, or a call made while another is running on this model.
-        pub fn predict(&self, xs: Vec<f64>, ys: Vec<f64>, queries: Vec<f64>, dim: Option<usize>) -> js_sys::Promise {
+        pub fn predict(&self, xs: Vec<f64>, ys: Vec<f64>, queries: Vec<f64>, dim: Option<f64>) -> js_sys::Promise {
             let model = Rc::clone(&self.model);
             let (borders, families) = (self.borders.clone(), self.families.clone());
-            let d = dim.unwrap_or(self.n_dims);
+            let n_dims = self.n_dims;
             wasm_bindgen_futures::future_to_promise(async move {
+                let d = match dim {
+                    Some(dim) => super::super::whole_number("dim", dim).map_err(js_error)?,
+                    None => n_dims,
+                };
                 if d > 0 && queries.len() > MAX_QUERIES * d {
                     return Err(JsError::new(&format!(
                         "{} query points: at most {MAX_QUERIES} per call",
