@@ -169,12 +169,16 @@ fn bad_mixtures_and_shapes_are_errors_not_panics() {
     assert!(bad("linear:nan"), "NaN weight");
     assert!(bad("quadratic"), "unknown family");
     assert!(bad("linear:1:2"), "two weights");
+    let Err(Error::InvalidInput(msg)) = Mixture::parse("linear,") else { panic!("a trailing ',' must be refused") };
+    assert!(msg.contains("empty item"), "{msg}");
     let m = Mixture::parse("sparse_linear(s=3)").unwrap();
     let mut rng = SeededRng::new(0);
     assert!(m.sample_prompt(5, 2, 10, NoiseRange::NONE, &mut rng).is_err(), "s > d_eff");
     assert!(m.sample_prompt(2, 3, 10, NoiseRange::NONE, &mut rng).is_err(), "d_eff > d");
     assert!(NoiseRange::new(0.3, 0.1).is_err());
     assert!(NoiseRange::new(f64::INFINITY, 1.0).is_err());
+    assert!(NoiseRange::new(0.0, 1e300).is_err(), "σ beyond MAX_SIGMA");
+    assert!(NoiseRange::new(0.0, NoiseRange::MAX_SIGMA).is_ok());
     // Sizes that would exhaust memory are refused up front, with the bound in the message.
     let wide = Mixture::parse("relu_net(hidden=1000000000000)").unwrap();
     let Err(Error::InvalidInput(msg)) = wide.sample_prompt(2, 2, 3, NoiseRange::NONE, &mut rng) else {

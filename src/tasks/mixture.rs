@@ -32,11 +32,18 @@ impl NoiseRange {
     /// No observation noise.
     pub const NONE: Self = Self { lo: 0.0, hi: 0.0 };
 
+    /// Largest noise σ accepted: the families' values are O(1), and σ much beyond this makes
+    /// sums of squared residuals overflow.
+    pub const MAX_SIGMA: f64 = 1e6;
+
     /// # Errors
-    /// [`crate::Error::InvalidInput`] unless `0 <= lo <= hi` and both are finite.
+    /// [`crate::Error::InvalidInput`] unless `0 <= lo <= hi <= MAX_SIGMA`.
     pub fn new(lo: f64, hi: f64) -> Result<Self> {
         if !(lo.is_finite() && hi.is_finite() && 0.0 <= lo && lo <= hi) {
             return invalid(format!("noise range needs 0 <= lo <= hi (got {lo}, {hi})"));
+        }
+        if hi > Self::MAX_SIGMA {
+            return invalid(format!("noise σ = {hi} is larger than {:e}, the most accepted", Self::MAX_SIGMA));
         }
         Ok(Self { lo, hi })
     }
@@ -164,6 +171,9 @@ impl Mixture {
     pub fn parse(text: &str) -> Result<Self> {
         let mut components = Vec::new();
         for item in split_top_level(text, ',')? {
+            if item.trim().is_empty() {
+                return invalid(format!("mixture '{text}' has an empty item (a stray ','?)"));
+            }
             // A weight follows the last ':' that is outside parentheses.
             let parts = split_top_level(&item, ':')?;
             let (family, weight) = match parts.as_slice() {
