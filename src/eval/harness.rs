@@ -336,23 +336,27 @@ impl EvalReport {
     }
 
     /// One summary line per predictor with a predictive distribution: NLL, coverage and
-    /// true-family probability averaged over positions `k`.
+    /// true-family probability averaged over positions `k = 1 … n − 1` (the model cards' and
+    /// issue targets' range: `k = 0` has no context and is the same for every predictor).
     pub fn distribution_summary(&self) -> String {
+        let from = usize::from(self.points > 1);
         let avg = |s: &[Estimate]| s.iter().map(|e| e.mean).sum::<f64>() / s.len() as f64;
         let mut out = String::new();
         for p in &self.predictors {
             let (Some(nll), Some(c50), Some(c90)) = (&p.nll, &p.coverage_50, &p.coverage_90) else { continue };
+            let nll = &nll[from..];
             let finite: Vec<Estimate> = nll.iter().flatten().copied().collect();
             let nll_text =
                 if finite.len() == nll.len() { format!("{:.3}", avg(&finite)) } else { "inf".to_string() };
             out += &format!(
-                "{}: mean over k of NLL {nll_text}, coverage50 {:.3}, coverage90 {:.3}",
+                "{}: mean over k = {from} … {} of NLL {nll_text}, coverage50 {:.3}, coverage90 {:.3}",
                 p.name,
-                avg(c50),
-                avg(c90)
+                self.points - 1,
+                avg(&c50[from..]),
+                avg(&c90[from..])
             );
             if let Some(fam) = &p.true_family_prob {
-                out += &format!(", P(true family) {:.3}", avg(fam));
+                out += &format!(", P(true family) {:.3}", avg(&fam[from..]));
             }
             out.push('\n');
         }

@@ -34,7 +34,7 @@ pub struct ModelDef {
 }
 
 /// Every model of E1–E8. All d = 5 models share the architecture of `e1-linear` (4 layers,
-/// 64 wide, 4000 steps, seed 1), so they differ only in the mixture.
+/// 64 wide, 6000 steps, seed 1), so they differ only in the mixture.
 pub const MODELS: &[ModelDef] = &[
     ModelDef { name: "e1-linear", preset: "e1-linear", mixture: None, zoo: None },
     ModelDef { name: "e2-sparse-linear", preset: "e2-sparse-linear", mixture: None, zoo: None },
@@ -204,7 +204,7 @@ mod tests {
                     if quick {
                         assert_eq!((config.steps, config.model.n_layer), (40, 1), "{name}");
                     } else {
-                        assert_eq!((config.steps, config.model.n_layer), (4000, 4), "{name}");
+                        assert_eq!((config.steps, config.model.n_layer), (6000, 4), "{name}");
                     }
                 }
             }
