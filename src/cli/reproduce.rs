@@ -16,7 +16,7 @@ pub struct ReproduceArgs {
     #[arg(long)]
     pub quick: bool,
     /// Total training steps of every model trained (a compute budget; recorded in the results).
-    /// Without it, each preset's own step count (30000).
+    /// Without it, each preset's own step count (6000).
     #[arg(long)]
     pub steps: Option<u64>,
     /// Use the shipped 1-D model-zoo models (www/models/) where an experiment allows it,
