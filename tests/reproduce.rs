@@ -74,14 +74,15 @@ fn quick_results_record_every_size_and_agree_with_closed_forms() {
     assert_eq!(e1["prompts"], 32);
     let series = nse_means(&e1, 0);
     let names: Vec<&str> = series.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, ["e1-linear", "least_squares", "knn(k=3)", "averaging", "bayes"]);
+    assert_eq!(names, ["e1-linear", "least_squares(intercept)", "knn(k=3)", "averaging", "bayes"]);
     // With no context every baseline predicts 0, so their NSE(0) are equal (the same prompts).
     let zero = series[1].1[0];
     for (name, nse) in &series[1..] {
         assert_eq!(nse[0], zero, "{name}");
     }
-    // Noiseless linear functions in d = 5: least squares is exact from k = 5 context points on.
-    for k in 5..series[1].1.len() {
+    // Noiseless lines with an intercept in d = 5: least squares with an intercept has d + 1 = 6
+    // unknowns, so it is exact from k = 6 context points on.
+    for k in 6..series[1].1.len() {
         assert!(series[1].1[k] < 1e-12, "least squares NSE({k}) = {}", series[1].1[k]);
     }
     // E6's α = 1 is the pure linear family: least squares is exact there from k = d on (1-D model).

@@ -2,7 +2,7 @@
 //! scored on shared prompts, summary tables, figures and the results JSON.
 
 use super::{ExperimentDef, ModelDef, Study, model_def};
-use crate::baselines::default_baselines;
+use crate::baselines::{default_baselines, least_squares_label};
 use crate::error::{Error, Result, invalid, read_file, write_file};
 use crate::eval::{
     Averages, DEFAULT_LEVEL, DEFAULT_PROMPTS, DEFAULT_RESAMPLES, EvalConfig, EvalReport, Estimate, Evaluation, PredictorReport,
@@ -430,7 +430,12 @@ impl Runner<'_> {
         labels
             .iter()
             .map(|&l| {
-                let (name, label) = if l == "bayes" { (bayes_name, self.options.bayes()) } else { (l, l) };
+                // Least squares fits an intercept where the family has one (`linear(bias)`).
+                let (name, label) = match l {
+                    "bayes" => (bayes_name, self.options.bayes()),
+                    "least_squares" => (least_squares_label(mixture), least_squares_label(mixture)),
+                    _ => (l, l),
+                };
                 Ok((name.to_string(), resolve_predictor(label, mixture, noise, d)?))
             })
             .collect()
