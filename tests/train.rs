@@ -246,8 +246,8 @@ fn a_nan_batch_leaves_weights_and_step_untouched() {
 #[test]
 fn batches_are_seeded_and_follow_the_curriculum() {
     let config = preset("e1-linear").unwrap();
-    // Garg et al.'s staircase: dims 2 → 5 and points 11 → 41, one stage per 2000 steps.
-    let stages: Vec<(usize, usize)> = [0, 1999, 2000, 4000, 5999, 6000, 1_000_000]
+    // Garg et al.'s staircase: dims 2 → 5 and points 11 → 41, here one stage per 250 steps.
+    let stages: Vec<(usize, usize)> = [0, 249, 250, 500, 749, 750, 1_000_000]
         .iter()
         .map(|&s| config.stage(s))
         .map(|c| (c.d_eff, c.n_points))
@@ -258,7 +258,7 @@ fn batches_are_seeded_and_follow_the_curriculum() {
     );
 
     let trainer = Trainer::new(config.clone(), "e1").unwrap();
-    let batch = trainer.batch(2500).unwrap();
+    let batch = trainer.batch(300).unwrap();
     assert_eq!(batch.xs.dims3().unwrap(), (64, 21, 5));
     let xs: Vec<Vec<Vec<f32>>> = batch.xs.to_vec3().unwrap();
     let all = xs.iter().flatten();
@@ -271,11 +271,11 @@ fn batches_are_seeded_and_follow_the_curriculum() {
         "active coordinates are drawn"
     );
     // Same seed and step: the same batch from another trainer; another step: another batch.
-    let again = Trainer::new(config.clone(), "e1").unwrap().batch(2500).unwrap();
+    let again = Trainer::new(config.clone(), "e1").unwrap().batch(300).unwrap();
     assert_eq!(xs, again.xs.to_vec3::<f32>().unwrap());
     assert_ne!(
         batch.ys.to_vec2::<f32>().unwrap(),
-        trainer.batch(2501).unwrap().ys.to_vec2::<f32>().unwrap()
+        trainer.batch(301).unwrap().ys.to_vec2::<f32>().unwrap()
     );
 }
 
