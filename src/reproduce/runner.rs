@@ -433,7 +433,10 @@ impl Runner<'_> {
                 // Least squares fits an intercept where the family has one (`linear(bias)`).
                 let (name, label) = match l {
                     "bayes" => (bayes_name, self.options.bayes()),
-                    "least_squares" => (least_squares_label(mixture), least_squares_label(mixture)),
+                    "least_squares" => {
+                        let label = least_squares_label(mixture);
+                        (label, label)
+                    }
                     _ => (l, l),
                 };
                 Ok((name.to_string(), resolve_predictor(label, mixture, noise, d)?))

@@ -21,7 +21,7 @@ pub fn gpu_summary(prediction: &GpuPrediction, borders: &[f64], families: &[Stri
 
 #[cfg(target_arch = "wasm32")]
 mod bindings {
-    use super::super::MAX_QUERIES;
+    use super::super::{MAX_QUERIES, whole_number};
     use super::super::bindings::to_js;
     use super::gpu_summary;
     use serde::Serialize;
@@ -100,7 +100,7 @@ mod bindings {
             let n_dims = self.n_dims;
             wasm_bindgen_futures::future_to_promise(async move {
                 let d = match dim {
-                    Some(dim) => super::super::whole_number("dim", dim).map_err(js_error)?,
+                    Some(dim) => whole_number("dim", dim).map_err(js_error)?,
                     None => n_dims,
                 };
                 if d > 0 && queries.len() > MAX_QUERIES * d {
