@@ -112,21 +112,25 @@ fn every_coordinate_can_be_a_tree_split_variable() {
 fn sparse_supports_have_exactly_s_nonzeros_spread_over_all_coordinates() {
     let mut rng = SeededRng::new(5);
     let mut hits = [0usize; 6];
-    for s in 1..=6 {
-        let spec = FamilySpec::SparseLinear { s };
+    let mut offsets = 0usize;
+    for (s, bias) in (1..=6).flat_map(|s| [(s, false), (s, true)]) {
+        let spec = FamilySpec::SparseLinear { s, bias };
         for _ in 0..200 {
             match spec.sample(6, &mut rng).unwrap() {
                 SampledFunction::Linear { w, b, scale } => {
                     assert_eq!(w.iter().filter(|v| **v != 0.0).count(), s);
-                    assert_eq!(b, 0.0);
-                    assert!((scale - 1.0 / (s as f64).sqrt()).abs() < 1e-15);
+                    assert_eq!(b != 0.0, bias, "b = {b}");
+                    offsets += usize::from(b.abs() > 1.0);
+                    assert!((scale - 1.0 / ((s + usize::from(bias)) as f64).sqrt()).abs() < 1e-15);
                     w.iter().enumerate().filter(|(_, v)| **v != 0.0).for_each(|(i, _)| hits[i] += 1);
                 }
                 other => panic!("{other:?}"),
             }
         }
     }
-    assert!(hits.iter().all(|&h| h > 300), "{hits:?}");
+    assert!(hits.iter().all(|&h| h > 600), "{hits:?}");
+    // b ~ N(0, 1): P(|b| > 1) = 0.3173; 1200 draws, 5 standard deviations ≈ 80.
+    assert!((offsets as f64 - 0.3173 * 1200.0).abs() < 80.0, "{offsets} of 1200 offsets beyond ±1");
 }
 
 #[test]

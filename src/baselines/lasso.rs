@@ -2,9 +2,9 @@
 //! "Regularization paths for generalized linear models via coordinate descent", J. Stat.
 //! Softw. 2010), with scikit-learn's objective and warm-started α path.
 
-use super::predict_linear;
+use super::{dot, predict_linear};
 use crate::error::{Error, Result, invalid};
-use crate::predictive::{Predictive, Predictor};
+use crate::predictive::{Predictive, Predictor, validate_queries};
 use crate::tasks::Context;
 
 /// Coordinate-descent sweeps allowed for one α before giving up.
@@ -96,20 +96,23 @@ pub fn lasso_path(context: &Context, alphas: &[f64]) -> Result<Vec<Vec<f64>>> {
 }
 
 /// The Lasso at one α (scikit-learn's `Lasso(alpha, fit_intercept=False)`), solved along a
-/// warm-started geometric path of 10 α values from `α_max` down to α.
+/// warm-started geometric path of 10 α values from `α_max` down to α. With `intercept`
+/// (scikit-learn's `fit_intercept=True`), the context is centred first and the intercept, which
+/// is not penalised, is `ȳ − x̄·ŵ`; label `lasso(alpha=…,intercept)`.
 #[derive(Clone, Copy, Debug)]
 pub struct Lasso {
     alpha: f64,
+    intercept: bool,
 }
 
 impl Lasso {
     /// # Errors
     /// [`crate::Error::InvalidInput`] unless α is finite and `> 0`.
-    pub fn new(alpha: f64) -> Result<Self> {
+    pub fn new(alpha: f64, intercept: bool) -> Result<Self> {
         if !(alpha.is_finite() && alpha > 0.0) {
             return invalid(format!("lasso needs a finite alpha > 0 (got {alpha})"));
         }
-        Ok(Self { alpha })
+        Ok(Self { alpha, intercept })
     }
 
     /// The regularisation strength α.
@@ -135,10 +138,22 @@ impl Lasso {
 
 impl Predictor for Lasso {
     fn name(&self) -> String {
-        format!("lasso(alpha={})", self.alpha)
+        format!("lasso(alpha={}{})", self.alpha, if self.intercept { ",intercept" } else { "" })
     }
 
     fn predict(&self, context: &Context, queries: &[f64]) -> Result<Vec<Predictive>> {
-        predict_linear(context, queries, |c| self.fit(c))
+        if !self.intercept || context.is_empty() {
+            return predict_linear(context, queries, |c| self.fit(c));
+        }
+        let (d, k) = (context.d, context.len());
+        validate_queries(d, queries)?;
+        let x_mean: Vec<f64> = (0..d).map(|j| (0..k).map(|i| context.x(i)[j]).sum::<f64>() / k as f64).collect(); // [d]
+        let y_mean = context.ys.iter().sum::<f64>() / k as f64;
+        let centre = |points: &[f64]| -> Vec<f64> {
+            points.chunks_exact(d).flat_map(|x| x.iter().zip(&x_mean).map(|(v, m)| v - m)).collect()
+        };
+        let (xs, ys): (Vec<f64>, Vec<f64>) = (centre(context.xs), context.ys.iter().map(|y| y - y_mean).collect());
+        let w = self.fit(&Context::new(d, &xs, &ys)?)?; // [d], fitted on the centred context
+        Ok(centre(queries).chunks_exact(d).map(|x| Predictive::point(y_mean + dot(&w, x))).collect())
     }
 }

@@ -43,10 +43,10 @@ impl Predictor for Zero {
 
 /// The names [`predictor_from_name`] knows, in the form it accepts (defaults shown).
 pub const KNOWN_PREDICTORS: &[&str] =
-    &["least_squares", "least_squares(intercept)", "ridge(lambda=0.1)", "lasso(alpha=0.01)", "knn(k=3)", "averaging", "bayes", "zero"];
+    &["least_squares", "least_squares(intercept)", "ridge(lambda=0.1)", "lasso(alpha=0.01)", "lasso(alpha=0.01,intercept)", "knn(k=3)", "averaging", "bayes", "zero"];
 
 /// Builds a baseline from its label: `least_squares` (`least_squares(intercept)` with an
-/// intercept), `ridge(lambda=0.1)`, `lasso(alpha=0.01)`,
+/// intercept), `ridge(lambda=0.1)`, `lasso(alpha=0.01)` (`lasso(alpha=0.01,intercept)`),
 /// `knn(k=3)`, `averaging`, `zero`, or `bayes` (optionally
 /// `bayes(omega_grid=200,directions=32,sigma_grid=8,mc_draws=512,seed=0)`, see
 /// [`BayesConfig`]). Arguments left out take the defaults shown. `mixture`, `noise` and `d`
@@ -61,7 +61,7 @@ pub fn predictor_from_name(name: &str, mixture: &Mixture, noise: NoiseRange, d: 
     let predictor: Box<dyn Predictor> = match base {
         "least_squares" => Box::new(LeastSquares { intercept: args.take_flag("intercept")? }),
         "ridge" => Box::new(Ridge::new(args.take("lambda", 0.1))?),
-        "lasso" => Box::new(Lasso::new(args.take("alpha", 0.01))?),
+        "lasso" => Box::new(Lasso::new(args.take("alpha", 0.01), args.take_flag("intercept")?)?),
         "knn" => Box::new(NearestNeighbours::new(args.take_count("k", 3)?)?),
         "averaging" => Box::new(Averaging),
         "zero" => Box::new(Zero),
@@ -87,13 +87,15 @@ pub fn predictor_from_name(name: &str, mixture: &Mixture, noise: NoiseRange, d: 
 
 /// The baselines relevant to a pretraining mixture, as labels for [`predictor_from_name`]:
 /// always least squares (with an intercept when a family has a bias), 3-nearest neighbours and
-/// averaging (Garg et al.'s set for every task); Lasso when a family is sparse; the Bayes posterior unless a family is `convex`
+/// averaging (Garg et al.'s set for every task); Lasso when a family is sparse (with an
+/// intercept when a family has a bias); the Bayes posterior unless a family is `convex`
 /// (evaluation-only, so it has no pretraining prior).
 pub fn default_baselines(mixture: &Mixture) -> Vec<String> {
     let has = |pred: fn(&FamilySpec) -> bool| mixture.components.iter().any(|c| pred(&c.family));
+    let intercept = has(FamilySpec::has_bias);
     let mut names: Vec<String> = [least_squares_label(mixture), "knn(k=3)", "averaging"].map(String::from).to_vec();
     if has(|f| matches!(f, FamilySpec::SparseLinear { .. })) {
-        names.push("lasso(alpha=0.01)".into());
+        names.push(if intercept { "lasso(alpha=0.01,intercept)" } else { "lasso(alpha=0.01)" }.into());
     }
     if !has(|f| matches!(f, FamilySpec::Convex { .. })) {
         names.push("bayes".into());

@@ -80,7 +80,7 @@ fn lasso_satisfies_kkt_conditions() {
     for (seed, k, d, alpha) in [(3, 3, 8, 0.01), (4, 10, 5, 0.1), (5, 20, 5, 0.01), (6, 5, 5, 0.3)] {
         let (xs, ys) = random_data(seed, k, d);
         let ctx = Context::new(d, &xs, &ys).unwrap();
-        let w = Lasso::new(alpha).unwrap().fit(&ctx).unwrap();
+        let w = Lasso::new(alpha, false).unwrap().fit(&ctx).unwrap();
         assert!(w.iter().any(|v| *v != 0.0), "α = {alpha} should leave a non-zero weight");
         assert_lasso_kkt(&xs, &ys, d, alpha, &w);
     }
@@ -199,9 +199,30 @@ fn default_baselines_follow_the_mixture() {
     assert_eq!(default_baselines(&sparse), ["least_squares", "knn(k=3)", "averaging", "lasso(alpha=0.01)", "bayes"]);
     let convex = Mixture::parse("convex(alpha=0.5,linear,sinusoid)").unwrap();
     assert_eq!(default_baselines(&convex), ["least_squares", "knn(k=3)", "averaging"]);
-    for name in default_baselines(&sparse) {
-        predictor_from_name(&name, &sparse, NoiseRange::NONE, 5).unwrap();
+    let offset = Mixture::parse("linear(bias):0.5,sparse_linear(s=2,bias):0.5").unwrap();
+    let with_intercept = ["least_squares(intercept)", "knn(k=3)", "averaging", "lasso(alpha=0.01,intercept)", "bayes"];
+    assert_eq!(default_baselines(&offset), with_intercept);
+    for (mixture, name) in [&sparse, &offset].into_iter().flat_map(|m| default_baselines(m).into_iter().map(move |n| (m, n))) {
+        assert_eq!(predictor_from_name(&name, mixture, NoiseRange::NONE, 5).unwrap().name(), name);
     }
+}
+
+#[test]
+fn lasso_with_intercept_centres_the_context() {
+    // y = 2x + 5 at x = 0, 1, 2, 3: x̄ = 1.5, ȳ = 8; the centred x has Σx²/k = 1.25 and
+    // Σxy/k = 2.5, so the one-coordinate Lasso is w = (2.5 − α)/1.25 = 1.92 at α = 0.1 and the
+    // prediction at x = 4 is ȳ + (4 − x̄)·w = 8 + 2.5·1.92 = 12.8. Without an intercept the
+    // offset is forced through w: Σxy/k = 58/4 = 14.5, Σx²/k = 3.5, w = (14.5 − 0.1)/3.5.
+    let (xs, ys) = ([0.0, 1.0, 2.0, 3.0], [5.0, 7.0, 9.0, 11.0]);
+    let ctx = Context::new(1, &xs, &ys).unwrap();
+    let mixture = Mixture::parse("sparse_linear(s=1,bias)").unwrap();
+    let with = predictor_from_name("lasso(alpha=0.1,intercept)", &mixture, NoiseRange::NONE, 1).unwrap();
+    assert!((with.predict(&ctx, &[4.0]).unwrap()[0].mean - 12.8).abs() < 1e-9);
+    let without = Lasso::new(0.1, false).unwrap();
+    assert!((without.predict(&ctx, &[4.0]).unwrap()[0].mean - 4.0 * 14.4 / 3.5).abs() < 1e-9);
+    // One point: the centred context is all zeros, so the prediction is that point's y.
+    let one = Context::new(1, &xs[..1], &ys[..1]).unwrap();
+    assert_eq!(with.predict(&one, &[4.0]).unwrap()[0].mean, 5.0);
 }
 
 #[test]

@@ -16,7 +16,7 @@ pub const MAX_HIDDEN: usize = 4096;
 pub const MAX_DIM: usize = 256;
 
 /// A family of functions and its prior over parameters. Text form (see [`FamilySpec::parse`]):
-/// `linear`, `linear(bias)`, `sparse_linear(s=2)`, `relu_net(hidden=100,bias)`,
+/// `linear`, `linear(bias)`, `sparse_linear(s=2)`, `sparse_linear(s=2,bias)`, `relu_net(hidden=100,bias)`,
 /// `decision_tree(depth=3,gaussian_thresholds)`, `sinusoid(omega_lo=0.5,omega_hi=2.5)`,
 /// `convex(alpha=0.5,linear,sinusoid)`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -27,8 +27,14 @@ pub enum FamilySpec {
         #[serde(default)]
         bias: bool,
     },
-    /// `y = w·x / sqrt(s)` with all but `s` random coordinates of `w ~ N(0, I_d)` zeroed.
-    SparseLinear { s: usize },
+    /// `y = (w·x + b) / sqrt(s + bias)` with all but `s` random coordinates of `w ~ N(0, I_d)`
+    /// zeroed, `b ~ N(0, 1)` when `bias` (the offset is ours, not Garg et al.'s: without it a
+    /// small model does not leave the loss plateau, docs/REPRODUCTION.md "The plateau").
+    SparseLinear {
+        s: usize,
+        #[serde(default)]
+        bias: bool,
+    },
     /// `y = c·sqrt(2/h)·ReLU(x W1 + b1) W2` with standard normal weights; `c = 1/sqrt(d + bias)`
     /// makes `E[y²] = 1` exactly (`E[ReLU(z)²] = E[z²]/2` for symmetric `z`).
     ReluNet {
@@ -130,10 +136,10 @@ impl FamilySpec {
         }
     }
 
-    /// Whether functions of this family carry an additive offset (`linear(bias)`), so that a
-    /// linear baseline needs an intercept.
+    /// Whether functions of this family carry an additive offset (`linear(bias)`,
+    /// `sparse_linear(s=2,bias)`), so that a linear baseline needs an intercept.
     pub fn has_bias(&self) -> bool {
-        matches!(self, Self::Linear { bias: true })
+        matches!(self, Self::Linear { bias: true } | Self::SparseLinear { bias: true, .. })
     }
 
     /// Checks the parameters against `d_eff` (the number of active input coordinates).
@@ -148,7 +154,7 @@ impl FamilySpec {
         }
         match self {
             Self::Linear { .. } => Ok(()),
-            Self::SparseLinear { s } if *s == 0 || *s > d_eff => {
+            Self::SparseLinear { s, .. } if *s == 0 || *s > d_eff => {
                 invalid(format!("sparse_linear needs 1 <= s <= d (s = {s}, d = {d_eff})"))
             }
             Self::ReluNet { hidden, .. } if *hidden == 0 || *hidden > MAX_HIDDEN => {
@@ -195,7 +201,7 @@ impl FamilySpec {
                 let b = if *bias { rng.normal() } else { 0.0 };
                 SampledFunction::Linear { w, b, scale: 1.0 / ((d + usize::from(*bias)) as f64).sqrt() }
             }
-            Self::SparseLinear { s } => {
+            Self::SparseLinear { s, bias } => {
                 let mut w = normals(rng, d);
                 let keep = rng.choose_distinct(d, *s);
                 for (i, wi) in w.iter_mut().enumerate() {
@@ -203,7 +209,8 @@ impl FamilySpec {
                         *wi = 0.0;
                     }
                 }
-                SampledFunction::Linear { w, b: 0.0, scale: 1.0 / (*s as f64).sqrt() }
+                let b = if *bias { rng.normal() } else { 0.0 };
+                SampledFunction::Linear { w, b, scale: 1.0 / ((s + usize::from(*bias)) as f64).sqrt() }
             }
             Self::ReluNet { hidden, bias } => {
                 let w1 = normals(rng, d * hidden);
@@ -253,7 +260,7 @@ impl FamilySpec {
         let mut args = Args::new(name, args);
         let spec = match name {
             "linear" => Self::Linear { bias: args.flag("bias")? },
-            "sparse_linear" => Self::SparseLinear { s: args.number("s", 2.0)? as usize },
+            "sparse_linear" => Self::SparseLinear { s: args.number("s", 2.0)? as usize, bias: args.flag("bias")? },
             "relu_net" => Self::ReluNet {
                 hidden: args.number("hidden", RELU_HIDDEN_DEFAULT as f64)? as usize,
                 bias: args.flag("bias")?,
@@ -372,7 +379,7 @@ impl fmt::Display for FamilySpec {
         match self {
             Self::Linear { bias: false } => write!(f, "linear"),
             Self::Linear { bias: true } => write!(f, "linear(bias)"),
-            Self::SparseLinear { s } => write!(f, "sparse_linear(s={s})"),
+            Self::SparseLinear { s, bias } => write!(f, "sparse_linear(s={s}{})", if *bias { ",bias" } else { "" }),
             Self::ReluNet { hidden, bias } => {
                 write!(f, "relu_net(hidden={hidden}{})", if *bias { ",bias" } else { "" })
             }
@@ -397,6 +404,7 @@ mod tests {
             "linear",
             "linear(bias)",
             "sparse_linear(s=3)",
+            "sparse_linear(s=2,bias)",
             "relu_net(hidden=100,bias)",
             "decision_tree(depth=3,gaussian_thresholds)",
             "sinusoid(omega_lo=0.5,omega_hi=2.5)",

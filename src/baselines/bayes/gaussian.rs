@@ -11,8 +11,8 @@ use nalgebra::{Cholesky, DMatrix, DVector};
 pub(super) enum Basis {
     /// `[x_1 … x_deff]`, followed by `1` with a bias.
     Linear { d_eff: usize, bias: bool },
-    /// The coordinates of one sparse support, `[x_i for i in support]`.
-    Support(Vec<usize>),
+    /// The coordinates of one sparse support, `[x_i for i in coords]`, followed by `1` with a bias.
+    Support { coords: Vec<usize>, bias: bool },
     /// `[sin(ω u·x), cos(ω u·x)]`; `slot` indexes the family's ω grid.
     Sinusoid { slot: usize, omega: f64, u: Vec<f64> },
 }
@@ -22,7 +22,7 @@ impl Basis {
     pub(super) fn dim(&self) -> usize {
         match self {
             Self::Linear { d_eff, bias } => d_eff + usize::from(*bias),
-            Self::Support(support) => support.len(),
+            Self::Support { coords, bias } => coords.len() + usize::from(*bias),
             Self::Sinusoid { .. } => 2,
         }
     }
@@ -36,7 +36,12 @@ impl Basis {
                     out[*d_eff] = 1.0;
                 }
             }
-            Self::Support(support) => support.iter().zip(out.iter_mut()).for_each(|(&i, o)| *o = x[i]),
+            Self::Support { coords, bias } => {
+                coords.iter().zip(out.iter_mut()).for_each(|(&i, o)| *o = x[i]);
+                if *bias {
+                    out[coords.len()] = 1.0;
+                }
+            }
             Self::Sinusoid { omega, u, .. } => {
                 let phase = omega * u.iter().zip(x).map(|(u, x)| u * x).sum::<f64>();
                 out[0] = libm::sin(phase);

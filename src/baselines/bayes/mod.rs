@@ -9,7 +9,7 @@
 //! | family | components | basis φ(x) | prior variance v |
 //! |---|---|---|---|
 //! | `linear` | 1 | `[x]`, with `bias` `[x, 1]` | `1/(d + bias)` |
-//! | `sparse_linear(s)` | every support, `C(d, s)` | the support's `s` coordinates | `1/s` |
+//! | `sparse_linear(s)` | every support, `C(d, s)` | the support's `s` coordinates, with `bias` and `1` | `1/(s + bias)` |
 //! | `sinusoid` | ω grid × directions u | `[sin ωu·x, cos ωu·x]` | 1 |
 //! | `relu_net`, `decision_tree` | Monte-Carlo prior draws | — | — |
 //!
@@ -188,13 +188,13 @@ impl BayesPosterior {
                     prior_var: 1.0 / (d_eff + usize::from(*bias)) as f64,
                     omegas: Vec::new(),
                 },
-                FamilySpec::SparseLinear { s } => {
+                FamilySpec::SparseLinear { s, bias } => {
                     if binomial(d_eff, *s) > MAX_COMPONENTS {
                         return invalid(format!("sparse_linear(s={s}) in d = {d_eff} has too many supports"));
                     }
                     FamilyKind::Gaussian {
-                        bases: supports(d_eff, *s).into_iter().map(Basis::Support).collect(),
-                        prior_var: 1.0 / *s as f64,
+                        bases: supports(d_eff, *s).into_iter().map(|coords| Basis::Support { coords, bias: *bias }).collect(),
+                        prior_var: 1.0 / (s + usize::from(*bias)) as f64,
                         omegas: Vec::new(),
                     }
                 }

@@ -167,23 +167,31 @@ fn noiseless_sinusoid_is_identified_with_its_frequency() {
 
 #[test]
 fn sparse_supports_are_averaged_by_their_evidence() {
-    // sparse_linear(s=2) in d = 3: supports {0,1}, {0,2}, {1,2}, prior 1/3 each, w ~ N(0, I/2).
+    // sparse_linear(s=2) in d = 3: supports {0,1}, {0,2}, {1,2}, prior 1/3 each, w ~ N(0, I/2);
+    // with `bias` each support's features gain a constant 1 and w ~ N(0, I/3).
     let (d, sigma) = (3, 0.2);
     let mut rng = SeededRng::new(21);
     let (xs, ys) = (normals(&mut rng, 4 * d), normals(&mut rng, 4));
     let query = [0.4, -1.1, 0.9];
-    let bayes = BayesPosterior::new(&mixture("sparse_linear(s=2)"), fixed_noise(sigma), d).unwrap();
-    let got = bayes.predict(&Context::new(d, &xs, &ys).unwrap(), &query).unwrap().remove(0);
-    let mut terms = Vec::new();
-    for support in [[0, 1], [0, 2], [1, 2]] {
-        let phi = DMatrix::from_fn(4, 2, |i, j| xs[i * d + support[j]]);
-        let evidence = log_normal(&ys, &prior_covariance(&phi, 0.5, sigma)).exp() / 3.0;
-        let (mean, _) = closed_form_predictive(&phi, &ys, &[query[support[0]], query[support[1]]], 0.5, sigma);
-        terms.push((evidence, mean));
+    for bias in [false, true] {
+        let m = 2 + usize::from(bias);
+        let label = if bias { "sparse_linear(s=2,bias)" } else { "sparse_linear(s=2)" };
+        let bayes = BayesPosterior::new(&mixture(label), fixed_noise(sigma), d).unwrap();
+        let got = bayes.predict(&Context::new(d, &xs, &ys).unwrap(), &query).unwrap().remove(0);
+        let mut terms = Vec::new();
+        for support in [[0, 1], [0, 2], [1, 2]] {
+            let feature = |x: &[f64], j: usize| if j < 2 { x[support[j]] } else { 1.0 };
+            let phi = DMatrix::from_fn(4, m, |i, j| feature(&xs[i * d..], j));
+            let q: Vec<f64> = (0..m).map(|j| feature(&query, j)).collect();
+            let v = 1.0 / m as f64;
+            let evidence = log_normal(&ys, &prior_covariance(&phi, v, sigma)).exp() / 3.0;
+            let (mean, _) = closed_form_predictive(&phi, &ys, &q, v, sigma);
+            terms.push((evidence, mean));
+        }
+        let total: f64 = terms.iter().map(|t| t.0).sum();
+        let mean: f64 = terms.iter().map(|(e, m)| e * m).sum::<f64>() / total;
+        assert!((got.mean - mean).abs() < 1e-10, "{label}: {} vs {mean}", got.mean);
     }
-    let total: f64 = terms.iter().map(|t| t.0).sum();
-    let mean: f64 = terms.iter().map(|(e, m)| e * m).sum::<f64>() / total;
-    assert!((got.mean - mean).abs() < 1e-10, "{} vs {mean}", got.mean);
 }
 
 #[test]
