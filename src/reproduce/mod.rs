@@ -111,7 +111,7 @@ pub const EXPERIMENTS: &[ExperimentDef] = &[
     ExperimentDef {
         id: "E1",
         title: "Dense linear regression: the transformer against least squares, 3-NN and averaging",
-        question: "Does a model pretrained on linear functions track least squares, NSE ≈ max(0, 1 − k/d)?",
+        question: "Does a model pretrained on linear functions track least squares, NSE ≈ max(0, 1 − k/(d + 1)) with an intercept (1 − k/d without)?",
         models: &["e1-linear"],
         study: Study::Curves,
     },
