@@ -772,7 +772,10 @@ fn omega(run: &mut Runner, models: &[&LoadedModel], below: &[f64], above: &[f64]
 /// E8: in distribution and out of it, the model against the Bayes posterior of its prior.
 fn calibration(run: &mut Runner, models: &[&LoadedModel]) -> Result<()> {
     let mut rows = Vec::new();
-    let mut pits: Vec<(String, Vec<f64>)> = Vec::new();
+    // PIT histograms: each model's in-distribution one (the summary figure), and per model one
+    // per prompt set, so that no figure carries more than a handful of lines.
+    let mut pits_in_distribution: Vec<(String, Vec<f64>)> = Vec::new();
+    let mut pits_by_model: Vec<(String, Vec<(String, Vec<f64>)>)> = Vec::new();
     let mut beliefs: Vec<Series> = Vec::new();
     let mut max_points = 2;
     for m in models {
@@ -787,6 +790,7 @@ fn calibration(run: &mut Runner, models: &[&LoadedModel]) -> Result<()> {
                 _ => false,
             })
             .map(|(label, f)| (label, Mixture::single(f)));
+        let mut pits = Vec::new();
         for (i, (label, eval)) in std::iter::once(("in distribution".to_string(), m.meta.mixture.clone())).chain(ood).enumerate() {
             let mut list = vec![model_entry(m)];
             list.extend(entries(&owned, &m.meta.mixture));
@@ -799,7 +803,10 @@ fn calibration(run: &mut Runner, models: &[&LoadedModel]) -> Result<()> {
             }
             rows.push(cells);
             if let Some(h) = &panel.report.predictors[0].pit_histogram {
-                pits.push((format!("{}: {label}", m.record.name), h.clone()));
+                if i == 0 {
+                    pits_in_distribution.push((m.record.name.clone(), h.clone()));
+                }
+                pits.push((label.clone(), h.clone()));
             }
             if i == 0 {
                 for p in &panel.report.predictors {
@@ -809,19 +816,27 @@ fn calibration(run: &mut Runner, models: &[&LoadedModel]) -> Result<()> {
                 }
             }
         }
+        if !pits.is_empty() {
+            pits_by_model.push((m.record.name.clone(), pits));
+        }
     }
     let mut header = vec!["model".to_string(), "prompts".to_string()];
     for who in ["model", "Bayes"] {
         header.extend(["NLL", "cov. 50%", "cov. 90%", "P(true family)"].map(|h| format!("{h} {who}")));
     }
     run.tables.push(Table { caption: "Means over k = 1 … n − 1 (NLL in nats; coverage of the central intervals; mean probability of the true family where it is in the mixture)".into(), header, rows });
-    if !pits.is_empty() {
-        run.figure("pit", pit_chart("E8: PIT histograms of the transformers (flat at 1 when calibrated)", &pits)?);
+    if !pits_in_distribution.is_empty() {
+        let title = "E8: PIT histograms in distribution (flat at 1 when calibrated)";
+        run.figure("pit", pit_chart(title, &pits_in_distribution)?);
     }
     if !beliefs.is_empty() {
         let xs: Vec<f64> = (0..max_points).map(|k| k as f64).collect();
         let svg = value_chart(&XAxis { desc: "k (context points)", values: &xs, integer: true, shade: None }, "E8: mean P(true family), model and Bayes, in distribution", "P(true family)", &beliefs, (0.0, 1.0), None)?;
         run.figure("family belief", svg);
+    }
+    for (model, pits) in &pits_by_model {
+        let title = format!("E8: PIT histograms of {model}, in and out of distribution");
+        run.figure(&format!("pit {model}"), pit_chart(&title, pits)?);
     }
     Ok(())
 }
