@@ -769,13 +769,16 @@ fn omega(run: &mut Runner, models: &[&LoadedModel], below: &[f64], above: &[f64]
     Ok(())
 }
 
+/// A labelled PIT histogram (`[PIT_BINS]` probabilities), as [`pit_chart`] draws them.
+type Histogram = (String, Vec<f64>);
+
 /// E8: in distribution and out of it, the model against the Bayes posterior of its prior.
 fn calibration(run: &mut Runner, models: &[&LoadedModel]) -> Result<()> {
     let mut rows = Vec::new();
     // PIT histograms: each model's in-distribution one (the summary figure), and per model one
     // per prompt set, so that no figure carries more than a handful of lines.
-    let mut pits_in_distribution: Vec<(String, Vec<f64>)> = Vec::new();
-    let mut pits_by_model: Vec<(String, Vec<(String, Vec<f64>)>)> = Vec::new();
+    let mut pits_in_distribution: Vec<Histogram> = Vec::new();
+    let mut pits_by_model: Vec<(String, Vec<Histogram>)> = Vec::new();
     let mut beliefs: Vec<Series> = Vec::new();
     let mut max_points = 2;
     for m in models {
