@@ -769,7 +769,7 @@ fn omega(run: &mut Runner, models: &[&LoadedModel], below: &[f64], above: &[f64]
     Ok(())
 }
 
-/// A labelled PIT histogram (`[PIT_BINS]` probabilities), as [`pit_chart`] draws them.
+/// A labelled PIT histogram (one probability per PIT bin), as [`pit_chart`] draws them.
 type Histogram = (String, Vec<f64>);
 
 /// E8: in distribution and out of it, the model against the Bayes posterior of its prior.
