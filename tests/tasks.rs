@@ -184,9 +184,10 @@ fn bad_mixtures_and_shapes_are_errors_not_panics() {
     assert!(NoiseRange::new(0.0, 1e300).is_err(), "σ beyond MAX_SIGMA");
     assert!(NoiseRange::new(0.0, NoiseRange::MAX_SIGMA).is_ok());
     // Sizes that would exhaust memory are refused up front, with the bound in the message.
-    let wide = Mixture::parse("relu_net(hidden=1000000000000)").unwrap();
+    assert!(Mixture::parse("relu_net(hidden=1000000000000)").is_err(), "beyond u32 at parse");
+    let wide = Mixture::parse(&format!("relu_net(hidden={})", MAX_HIDDEN + 1)).unwrap();
     let Err(Error::InvalidInput(msg)) = wide.sample_prompt(2, 2, 3, NoiseRange::NONE, &mut rng) else {
-        panic!("a 10^12-wide ReLU net must be refused")
+        panic!("a ReLU net wider than MAX_HIDDEN must be refused")
     };
     assert!(msg.contains(&format!("1..={MAX_HIDDEN}")), "{msg}");
     let linear = Mixture::parse("linear").unwrap();

@@ -260,13 +260,13 @@ impl FamilySpec {
         let mut args = Args::new(name, args);
         let spec = match name {
             "linear" => Self::Linear { bias: args.flag("bias")? },
-            "sparse_linear" => Self::SparseLinear { s: args.number("s", 2.0)? as usize, bias: args.flag("bias")? },
+            "sparse_linear" => Self::SparseLinear { s: args.count("s", 2)?, bias: args.flag("bias")? },
             "relu_net" => Self::ReluNet {
-                hidden: args.number("hidden", RELU_HIDDEN_DEFAULT as f64)? as usize,
+                hidden: args.count("hidden", RELU_HIDDEN_DEFAULT)?,
                 bias: args.flag("bias")?,
             },
             "decision_tree" => Self::DecisionTree {
-                depth: args.number("depth", 4.0)? as usize,
+                depth: args.count("depth", 4)?,
                 gaussian_thresholds: args.flag("gaussian_thresholds")?,
             },
             "sinusoid" => Self::Sinusoid {
@@ -358,6 +358,15 @@ impl<'a> Args<'a> {
         }
     }
 
+    /// A whole number `key=n` (`0 ≤ n ≤ u32::MAX`); `2.7` or `1e30` are errors, not truncated.
+    fn count(&mut self, key: &str, default: usize) -> Result<usize> {
+        let v = self.number(key, default as f64)?;
+        if v.fract() != 0.0 || v > f64::from(u32::MAX) {
+            return invalid(format!("{}: {key} = {v} needs a whole number up to {}", self.family, u32::MAX));
+        }
+        Ok(v as usize)
+    }
+
     fn positional<const N: usize>(&mut self) -> Result<[String; N]> {
         let found: Vec<String> =
             self.items.iter_mut().filter(|s| s.as_deref().is_some_and(|s| !s.contains('=') || s.contains('('))).filter_map(Option::take).take(N).collect();
@@ -417,7 +426,7 @@ mod tests {
 
     #[test]
     fn parse_rejects_bad_text() {
-        for bad in ["lineer", "linear(bias", "linear(wat)", "sparse_linear(s=-1)", "convex(alpha=0.5,linear)", "sinusoid(omega_lo=nan)"] {
+        for bad in ["lineer", "linear(bias", "linear(wat)", "sparse_linear(s=-1)", "sparse_linear(s=2.7)", "sparse_linear(s=1e30)", "relu_net(hidden=0.5)", "convex(alpha=0.5,linear)", "sinusoid(omega_lo=nan)"] {
             assert!(FamilySpec::parse(bad).is_err(), "{bad} should fail");
         }
     }

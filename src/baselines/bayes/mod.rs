@@ -129,9 +129,18 @@ fn midpoints(lo: f64, hi: f64, n: usize) -> Vec<f64> {
     (0..n).map(|i| lo + (i as f64 + 0.5) * (hi - lo) / n as f64).collect()
 }
 
-/// `C(n, s)`, saturating.
+/// `C(n, s)` for `s ≤ n`, saturating at `usize::MAX`. Through `C(n, s) = C(n, n − s)` the
+/// partial products `C(n, i)`, `i ≤ min(s, n − s) ≤ n/2`, increase, so once one exceeds the
+/// range the result does too.
 fn binomial(n: usize, s: usize) -> usize {
-    (0..s).fold(1u128, |acc, i| (acc * (n - i) as u128 / (i + 1) as u128).min(u64::MAX as u128)) as usize
+    let mut acc = 1u128;
+    for i in 0..s.min(n - s) {
+        acc = acc * (n - i) as u128 / (i + 1) as u128; // C(n, i + 1), exact
+        if acc > usize::MAX as u128 {
+            return usize::MAX;
+        }
+    }
+    acc as usize
 }
 
 /// Every `s`-subset of `0..n` in lexicographic order.
@@ -190,7 +199,7 @@ impl BayesPosterior {
                 },
                 FamilySpec::SparseLinear { s, bias } => {
                     if binomial(d_eff, *s) > MAX_COMPONENTS {
-                        return invalid(format!("sparse_linear(s={s}) in d = {d_eff} has too many supports"));
+                        return invalid(format!("{} in d = {d_eff} has too many supports", component.family));
                     }
                     FamilyKind::Gaussian {
                         bases: supports(d_eff, *s).into_iter().map(|coords| Basis::Support { coords, bias: *bias }).collect(),

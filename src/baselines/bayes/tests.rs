@@ -303,3 +303,18 @@ fn omega_posterior_stays_normalised_when_its_family_is_improbable() {
     assert!(om.probs.iter().all(|p| p.is_finite() && *p >= 0.0));
     assert!((om.probs.iter().sum::<f64>() - 1.0).abs() < 1e-12);
 }
+
+#[test]
+fn binomial_is_exact_and_saturates_and_large_sparse_families_are_refused() {
+    // Values from Python's math.comb.
+    for (n, s, want) in [(5, 2, 10), (100, 90, 17_310_309_456_440), (128, 120, 1_429_702_652_400), (100, 99, 100), (7, 0, 1), (7, 7, 1)] {
+        assert_eq!(super::binomial(n, s), want, "C({n}, {s})");
+    }
+    assert_eq!(super::binomial(256, 200), usize::MAX);
+    assert_eq!(super::binomial(256, 128), usize::MAX);
+    // C(100, 90) supports would be 1.7e13 Gaussian components: refused up front.
+    let err = BayesPosterior::new(&mixture("sparse_linear(s=90,bias)"), NoiseRange::NONE, 100).err().expect("too many supports");
+    assert!(matches!(&err, crate::Error::InvalidInput(m) if m.contains("too many supports")), "{err}");
+    // C(100, 99) = 100 supports is small and allowed.
+    assert!(BayesPosterior::new(&mixture("sparse_linear(s=99)"), NoiseRange::NONE, 100).is_ok());
+}
