@@ -60,8 +60,8 @@ pub fn predictor_from_name(name: &str, mixture: &Mixture, noise: NoiseRange, d: 
     let (base, mut args) = parse_label(name)?;
     let predictor: Box<dyn Predictor> = match base {
         "least_squares" => Box::new(LeastSquares { intercept: args.take_flag("intercept")? }),
-        "ridge" => Box::new(Ridge::new(args.take("lambda", 0.1))?),
-        "lasso" => Box::new(Lasso::new(args.take("alpha", 0.01), args.take_flag("intercept")?)?),
+        "ridge" => Box::new(Ridge::new(args.take("lambda", 0.1)?)?),
+        "lasso" => Box::new(Lasso::new(args.take("alpha", 0.01)?, args.take_flag("intercept")?)?),
         "knn" => Box::new(NearestNeighbours::new(args.take_count("k", 3)?)?),
         "averaging" => Box::new(Averaging),
         "zero" => Box::new(Zero),
@@ -72,7 +72,7 @@ pub fn predictor_from_name(name: &str, mixture: &Mixture, noise: NoiseRange, d: 
                 directions: args.take_count("directions", default.directions)?,
                 sigma_grid: args.take_count("sigma_grid", default.sigma_grid)?,
                 mc_draws: args.take_count("mc_draws", default.mc_draws)?,
-                sigma_floor: args.take("sigma_floor", default.sigma_floor),
+                sigma_floor: args.take("sigma_floor", default.sigma_floor)?,
                 seed: args.take_count("seed", default.seed as usize)? as u64,
             };
             Box::new(BayesPosterior::with_config(mixture, noise, d, config)?)
@@ -114,19 +114,29 @@ pub fn least_squares_label(mixture: &Mixture) -> &'static str {
 struct LabelArgs(Vec<(String, String)>);
 
 impl LabelArgs {
-    fn take_raw(&mut self, key: &str) -> Option<String> {
-        let i = self.0.iter().position(|(k, _)| k == key)?;
-        Some(self.0.remove(i).1)
+    /// The value of `key` (empty for a bare flag), removed; an error if `key` is given twice.
+    fn take_raw(&mut self, key: &str) -> Result<Option<String>> {
+        let Some(i) = self.0.iter().position(|(k, _)| k == key) else {
+            return Ok(None);
+        };
+        let value = self.0.remove(i).1;
+        if self.0.iter().any(|(k, _)| k == key) {
+            return invalid(format!("{key} is given more than once"));
+        }
+        Ok(Some(value))
     }
 
-    /// A real-valued argument; a malformed value is kept as NaN so the constructor rejects it.
-    fn take(&mut self, key: &str, default: f64) -> f64 {
-        self.take_raw(key).map_or(default, |v| v.parse().unwrap_or(f64::NAN))
+    /// A real-valued argument; the constructor checks its range.
+    fn take(&mut self, key: &str, default: f64) -> Result<f64> {
+        match self.take_raw(key)? {
+            None => Ok(default),
+            Some(v) => v.trim().parse().map_err(|_| crate::Error::InvalidInput(format!("{key}={v} needs a number"))),
+        }
     }
 
     /// A bare flag such as `intercept`: present or not.
     fn take_flag(&mut self, key: &str) -> Result<bool> {
-        match self.take_raw(key) {
+        match self.take_raw(key)? {
             None => Ok(false),
             Some(v) if v.is_empty() => Ok(true),
             Some(v) => invalid(format!("{key} is a flag and takes no value (got {key}={v})")),
@@ -135,7 +145,7 @@ impl LabelArgs {
 
     /// A non-negative integer argument.
     fn take_count(&mut self, key: &str, default: usize) -> Result<usize> {
-        match self.take_raw(key) {
+        match self.take_raw(key)? {
             None => Ok(default),
             Some(v) => {
                 v.parse().map_err(|_| crate::Error::InvalidInput(format!("{key}={v} needs a non-negative integer")))

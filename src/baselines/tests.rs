@@ -240,7 +240,13 @@ fn least_squares_with_intercept_fits_an_offset_and_parses_as_a_flag() {
     assert_eq!(with_intercept(&[1.0, 2.0, 3.0, 4.0], 2), vec![1.0, 2.0, 1.0, 3.0, 4.0, 1.0]);
     // The default baselines of a mixture with a bias fit an intercept; a flag takes no value.
     assert_eq!(default_baselines(&mixture)[0], "least_squares(intercept)");
-    for (bad, needle) in [("least_squares(intercept=1)", "takes no value"), ("least_squares(bias)", "unknown argument 'bias'")] {
+    for (bad, needle) in [
+        ("least_squares(intercept=1)", "takes no value"),
+        ("least_squares(bias)", "unknown argument 'bias'"),
+        ("lasso(alpha=abc,intercept)", "alpha=abc needs a number"),
+        ("lasso(alpha=0.01,intercept,intercept)", "intercept is given more than once"),
+        ("lasso(alpha=0.01,alpha=0.1)", "alpha is given more than once"),
+    ] {
         match predictor_from_name(bad, &mixture, noise, 1) {
             Err(Error::InvalidInput(msg)) => assert!(msg.contains(needle), "{msg}"),
             _ => panic!("{bad} must be rejected"),
