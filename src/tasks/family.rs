@@ -339,17 +339,22 @@ impl<'a> Args<'a> {
         Self { family, items: items.into_iter().map(Some).collect() }
     }
 
-    fn take(&mut self, pred: impl Fn(&str) -> bool) -> Option<String> {
-        self.items.iter_mut().find(|s| s.as_deref().is_some_and(&pred)).and_then(Option::take)
+    /// The first item matching `pred`, removed; an error naming `key` if a second one matches.
+    fn take(&mut self, key: &str, pred: impl Fn(&str) -> bool) -> Result<Option<String>> {
+        let found = self.items.iter_mut().find(|s| s.as_deref().is_some_and(&pred)).and_then(Option::take);
+        if found.is_some() && self.items.iter().any(|s| s.as_deref().is_some_and(&pred)) {
+            return invalid(format!("{}: {key} is given more than once", self.family));
+        }
+        Ok(found)
     }
 
     fn flag(&mut self, key: &str) -> Result<bool> {
-        Ok(self.take(|s| s == key).is_some())
+        Ok(self.take(key, |s| s == key)?.is_some())
     }
 
     fn number(&mut self, key: &str, default: f64) -> Result<f64> {
         let prefix = format!("{key}=");
-        match self.take(|s| s.starts_with(&prefix)) {
+        match self.take(key, |s| s.starts_with(&prefix))? {
             None => Ok(default),
             Some(item) => match item[prefix.len()..].trim().parse::<f64>() {
                 Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
@@ -426,7 +431,7 @@ mod tests {
 
     #[test]
     fn parse_rejects_bad_text() {
-        for bad in ["lineer", "linear(bias", "linear(wat)", "sparse_linear(s=-1)", "sparse_linear(s=2.7)", "sparse_linear(s=1e30)", "relu_net(hidden=0.5)", "convex(alpha=0.5,linear)", "sinusoid(omega_lo=nan)"] {
+        for bad in ["lineer", "linear(bias", "linear(wat)", "sparse_linear(s=-1)", "sparse_linear(s=2.7)", "sparse_linear(s=1e30)", "relu_net(hidden=0.5)", "sparse_linear(s=2,bias,bias)", "sparse_linear(s=2,s=3)", "convex(alpha=0.5,linear)", "sinusoid(omega_lo=nan)"] {
             assert!(FamilySpec::parse(bad).is_err(), "{bad} should fail");
         }
     }
