@@ -92,10 +92,9 @@ pub fn predictor_from_name(name: &str, mixture: &Mixture, noise: NoiseRange, d: 
 /// (evaluation-only, so it has no pretraining prior).
 pub fn default_baselines(mixture: &Mixture) -> Vec<String> {
     let has = |pred: fn(&FamilySpec) -> bool| mixture.components.iter().any(|c| pred(&c.family));
-    let intercept = has(FamilySpec::has_bias);
     let mut names: Vec<String> = [least_squares_label(mixture), "knn(k=3)", "averaging"].map(String::from).to_vec();
     if has(|f| matches!(f, FamilySpec::SparseLinear { .. })) {
-        names.push(if intercept { "lasso(alpha=0.01,intercept)" } else { "lasso(alpha=0.01)" }.into());
+        names.push(if needs_intercept(mixture) { "lasso(alpha=0.01,intercept)" } else { "lasso(alpha=0.01)" }.into());
     }
     if !has(|f| matches!(f, FamilySpec::Convex { .. })) {
         names.push("bayes".into());
@@ -106,7 +105,12 @@ pub fn default_baselines(mixture: &Mixture) -> Vec<String> {
 /// The least-squares baseline for a mixture: `least_squares(intercept)` when a family has a
 /// bias ([`FamilySpec::has_bias`]), else `least_squares`.
 pub fn least_squares_label(mixture: &Mixture) -> &'static str {
-    if mixture.components.iter().any(|c| c.family.has_bias()) { "least_squares(intercept)" } else { "least_squares" }
+    if needs_intercept(mixture) { "least_squares(intercept)" } else { "least_squares" }
+}
+
+/// Whether a linear baseline for `mixture` should fit an intercept: some family has an offset.
+fn needs_intercept(mixture: &Mixture) -> bool {
+    mixture.components.iter().any(|c| c.family.has_bias())
 }
 
 /// The `key=value` arguments (and bare `flag`s, with an empty value) of one label, consumed by
