@@ -14,7 +14,7 @@ mod gpu_support;
 
 use candle_core::DType;
 use incontext::gpu::{GpuModel, request_device};
-use incontext::model::{InferenceSession, ModelConfig, load_model};
+use incontext::model::{Encoding, InferenceSession, ModelConfig, load_model};
 use incontext::tasks::{Context, SeededRng};
 use std::time::Instant;
 
@@ -46,6 +46,7 @@ fn mib(bytes: u64) -> f64 {
 
 fn main() {
     let config = ModelConfig {
+        encoding: Encoding::Prefix,
         n_dims: 5,
         max_points: 41,
         n_embd: 128,

@@ -130,7 +130,7 @@ impl Block {
     /// The same block from the fused ops only.
     fn fused(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         let lin = |p: &(Tensor, Tensor), x: &Tensor| ops::linear(x, &p.0, &p.1);
-        let a = ops::causal_self_attention(&lin(&self.attn, &ops::layer_norm(x, &self.ln1.0, &self.ln1.1, 1e-5)?)?, 4)?;
+        let a = ops::self_attention(&lin(&self.attn, &ops::layer_norm(x, &self.ln1.0, &self.ln1.1, 1e-5)?)?, 4, &ops::AttentionPattern::Causal)?;
         let h = (x + lin(&self.proj, &a)?)?;
         let m = ops::gelu(&lin(&self.fc, &ops::layer_norm(&h, &self.ln2.0, &self.ln2.1, 1e-5)?)?)?;
         &h + lin(&self.fc_proj, &m)?
@@ -189,7 +189,7 @@ fn main() -> candle_core::Result<()> {
         (
             "attention qkv [64, 80, 384], 4 heads",
             Tensor::randn(0f32, 1.0, (64, 80, 3 * c), &dev)?,
-            Box::new(|x| ops::causal_self_attention(x, 4)),
+            Box::new(|x| ops::self_attention(x, 4, &ops::AttentionPattern::Causal)),
             Box::new(composed_attention),
         ),
     ];

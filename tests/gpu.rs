@@ -8,7 +8,7 @@ use candle_core::DType;
 use gpu_support::{differences, prior, seeded_model_bytes};
 use incontext::Error;
 use incontext::gpu::{GpuModel, request_device};
-use incontext::model::{IclTransformer, InferenceSession, ModelConfig, TransformerPredictor, load_model};
+use incontext::model::{Encoding, IclTransformer, InferenceSession, ModelConfig, TransformerPredictor, load_model};
 use incontext::predictive::Predictive;
 use incontext::tasks::{Context, SeededRng};
 use incontext::wasm::model_summary;
@@ -19,8 +19,9 @@ use pollster::block_on;
 /// of `y`, are compared absolutely) and absolute error on every probability.
 const TOL: f64 = 1e-4;
 
-fn config(n_dims: usize, n_embd: usize, n_layer: usize, n_head: usize, bins: usize) -> ModelConfig {
+fn config(encoding: Encoding, n_dims: usize, n_embd: usize, n_layer: usize, n_head: usize, bins: usize) -> ModelConfig {
     ModelConfig {
+        encoding,
         n_dims,
         max_points: 41,
         n_embd,
@@ -71,13 +72,15 @@ fn assert_parity(gpu: &[Predictive], cpu: &[Predictive], what: &str) -> f64 {
 /// Seeded contexts of every size class (empty, one pair, several, the most the model takes),
 /// in the model's dimension and a smaller one (zero-padded), each with query counts that do
 /// not fill a tile, against the CPU session; for f32 and f16 weight files and two widths
-/// (heads of 8 and 32).
+/// (heads of 8 and 32), under both encodings.
 #[test]
 fn gpu_matches_cpu_session_on_seeded_prompts() {
     let cases = [
-        (config(3, 32, 3, 4, 16), 7u64, DType::F32),
-        (config(5, 128, 2, 4, 64), 8, DType::F32),
-        (config(2, 48, 2, 2, 24), 9, DType::F16),
+        (config(Encoding::Prefix, 3, 32, 3, 4, 16), 7u64, DType::F32),
+        (config(Encoding::Prefix, 5, 128, 2, 4, 64), 8, DType::F32),
+        (config(Encoding::Prefix, 2, 48, 2, 2, 24), 9, DType::F16),
+        (config(Encoding::Interleaved, 3, 32, 3, 4, 16), 10, DType::F32),
+        (config(Encoding::Interleaved, 2, 48, 2, 2, 24), 11, DType::F16),
     ];
     let (mixture, noise) = prior();
     for (cfg, seed, dtype) in cases {
@@ -98,7 +101,7 @@ fn gpu_matches_cpu_session_on_seeded_prompts() {
             let cpu = cpu_reference(&cpu_model, &context, queries);
             let out = block_on(gpu.predict(context.xs, context.ys, queries, d)).unwrap();
             assert_eq!(out.len(), q);
-            let what = format!("E={} L={} {dtype:?}, d={d}, k={k}, Q={q}", cfg.n_embd, cfg.n_layer);
+            let what = format!("{:?} E={} L={} {dtype:?}, d={d}, k={k}, Q={q}", cfg.encoding, cfg.n_embd, cfg.n_layer);
             worst = worst.max(assert_parity(&out.predictives(gpu.borders()), &cpu, &what));
         }
         eprintln!(
@@ -138,7 +141,7 @@ fn gpu_matches_cpu_session_on_shipped_models() {
 /// softmax) and reads back exactly `[Q, K + F]` floats.
 #[test]
 fn buffers_are_reused_and_work_is_counted() {
-    let cfg = config(2, 32, 3, 2, 8);
+    let cfg = config(Encoding::Prefix, 2, 32, 3, 2, 8);
     let bytes = seeded_model_bytes(cfg.clone(), 3, DType::F32);
     let mut gpu = block_on(gpu_model(&bytes));
     let (xs, ys) = ([0.5, -1.0, 1.5, 0.2, -0.3, 0.9], [0.1, -0.4, 0.8]);
@@ -166,14 +169,14 @@ fn buffers_are_reused_and_work_is_counted() {
     );
     // Matrix products alone: the query pass's 2·Q·(12E² per block + E(K + F)) plus the read-in.
     let e = cfg.n_embd as u64;
-    let matmul_flops = 2 * 10 * (12 * e * e * u64::from(layers) + e * 10 + e * 2);
+    let matmul_flops = 2 * 10 * (12 * e * e * u64::from(layers) + e * 10 + e * cfg.token_width() as u64);
     assert!(empty_context.stats.flops > matmul_flops && empty_context.stats.flops < 2 * matmul_flops);
 }
 
 /// Bad inputs are errors, not panics; no queries is an empty answer.
 #[test]
 fn bad_inputs_are_errors() {
-    let cfg = config(2, 16, 1, 2, 8);
+    let cfg = config(Encoding::Prefix, 2, 16, 1, 2, 8);
     let bytes = seeded_model_bytes(cfg, 4, DType::F32);
     let mut gpu = block_on(gpu_model(&bytes));
     let q = [0.1, 0.2];
@@ -210,7 +213,7 @@ fn bad_inputs_are_errors() {
 /// panic or a hang.
 #[test]
 fn a_lost_device_fails_cleanly() {
-    let bytes = seeded_model_bytes(config(2, 16, 1, 2, 8), 5, DType::F32);
+    let bytes = seeded_model_bytes(config(Encoding::Prefix, 2, 16, 1, 2, 8), 5, DType::F32);
     let mut gpu = block_on(gpu_model(&bytes));
     assert_eq!(block_on(gpu.predict(&[], &[], &[0.1, 0.2], 2)).unwrap().len(), 1);
     gpu.destroy();
@@ -225,7 +228,7 @@ fn a_lost_device_fails_cleanly() {
 /// differences where the density is low).
 #[test]
 fn browser_summary_matches_the_cpu_model_summary() {
-    let bytes = seeded_model_bytes(config(1, 32, 2, 4, 16), 6, DType::F32);
+    let bytes = seeded_model_bytes(config(Encoding::Prefix, 1, 32, 2, 4, 16), 6, DType::F32);
     let cpu = TransformerPredictor::from_bytes(&bytes, "cpu").unwrap();
     let mut gpu = block_on(gpu_model(&bytes));
     let (xs, ys) = ([-1.0, 0.2, 1.4], [0.5, -0.1, 0.9]);

@@ -3,11 +3,11 @@
 //! same safetensors weights and returning the same distributions as the candle CPU
 //! [`crate::model::InferenceSession`] (DESIGN.md, "Inference session").
 //!
-//! A prediction follows the session's prefix + query pattern: the context's `T = 2k` tokens run
-//! causally once, keeping every block's keys and values; then all `Q` query tokens (position
-//! `2k`) run in one batch, each attending to the prefix and to itself only. Kernels
-//! (`shaders/`): read-in + position embedding, LayerNorm, register-tiled `x·Wᵀ + b` with fused GELU and
-//! residual accumulation, online-softmax attention (causal, and prefix + self), and the softmax
+//! A prediction follows the session's context + query pattern: the context's `T` tokens run once
+//! (interleaved: `2k` tokens, causally; prefix: `k` tokens, each seeing all), keeping every
+//! block's keys and values; then all `Q` query tokens run in one batch, each attending to the
+//! context and to itself only. Kernels (`shaders/`): read-in + embedding-table row, LayerNorm, register-tiled `x·Wᵀ + b` with fused GELU and
+//! residual accumulation, online-softmax attention (causal, full, and context + self), and the softmax
 //! of the stacked bar and family heads. f32 throughout.
 //!
 //! Weights are uploaded once per model ([`GpuModel::new`]); activation buffers and the recorded
@@ -23,7 +23,7 @@ mod weights;
 pub use plan::PredictionStats;
 
 use crate::error::{Error, Result, invalid};
-use crate::model::{ModelConfig, ModelMeta, load_model};
+use crate::model::{ModelConfig, ModelMeta, Tokens, context_tokens, f32_tensor, load_model, query_tokens};
 use crate::predictive::{BarDistribution, Distribution, Predictive, validate_queries};
 use crate::tasks::Context;
 use kernels::Pipelines;
@@ -33,6 +33,11 @@ use weights::WeightBuffers;
 
 /// Smallest query capacity allocated (capacities grow in powers of two from here).
 const MIN_QUERY_CAPACITY: u32 = 64;
+
+/// The token rows `[b·t·w]` of `tokens`, flat.
+fn token_rows(tokens: Tokens) -> Result<Vec<f32>> {
+    Ok(tokens.rows.flatten_all()?.to_vec1::<f32>()?)
+}
 
 fn gpu_error(msg: impl Into<String>) -> Error {
     Error::Gpu(msg.into())
@@ -310,22 +315,12 @@ impl GpuModel {
             return Err(gpu_error(format!("an earlier GPU operation failed: {e}")));
         }
 
-        // Tokens: the prefix x_1, ỹ_1, …, x_k, ỹ_k ([2k, dm], ỹ = (y, 0, …)) and the queries
-        // [Q, dm], zero-padded from d to dm, in f32.
-        let mut prefix = vec![0f32; 2 * k * dm];
-        for i in 0..k {
-            for (j, &x) in context.xs[i * d..(i + 1) * d].iter().enumerate() {
-                prefix[2 * i * dm + j] = x as f32;
-            }
-            prefix[(2 * i + 1) * dm] = context.ys[i] as f32;
-        }
-        let mut tokens = vec![0f32; q * dm];
-        for (row, x) in tokens.chunks_exact_mut(dm).zip(queries.chunks_exact(d)) {
-            for (t, &v) in row.iter_mut().zip(x) {
-                *t = v as f32;
-            }
-        }
-        let (q32, t32) = (q as u32, 2 * k as u32);
+        // Token rows of the context ([T, w]) and the queries ([Q, w]), built as the CPU model
+        // builds them; the embedding-table rows they add follow from the encoding (plan.rs).
+        let prefix = if k == 0 { Vec::new() } else { token_rows(context_tokens(&self.config, &f32_tensor(context.xs, (1, k, d))?, &f32_tensor(context.ys, (1, k))?)?)? };
+        let tokens = token_rows(query_tokens(&self.config, &f32_tensor(queries, (1, q, d))?, k)?)?;
+        let t = prefix.len() / self.config.token_width();
+        let (q32, t32) = (q as u32, t as u32);
         let out_bytes = 4 * (q * (bins + families)) as u64;
         let stats = scoped(&self.device, "the device rejected the forward pass", || {
             if self.workspace.as_ref().is_none_or(|w| w.capacity < q32) {

@@ -4,7 +4,7 @@
 
 use super::kernels::{Kernel, LINEAR_TILE, Pipelines, ROW_GROUP};
 use super::weights::{LinearBuffers, NormBuffers, WeightBuffers};
-use crate::model::ModelConfig;
+use crate::model::{Encoding, ModelConfig};
 
 /// The parameter block every kernel reads (`Params` in `common.wgsl`).
 #[repr(C)]
@@ -26,8 +26,10 @@ const MODE_ACCUMULATE: u32 = 2;
 /// `attention.wgsl` modes.
 const ATTENTION_CAUSAL: u32 = 0;
 const ATTENTION_PREFIX: u32 = 1;
+const ATTENTION_FULL: u32 = 2;
 
-/// Which token set a dispatch runs over: the context prefix (`T = 2k` tokens) or the queries.
+/// Which token set a dispatch runs over: the context (`T` tokens: `2k` interleaved, `k` prefix)
+/// or the queries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
     Prefix,
@@ -40,7 +42,8 @@ enum Op {
     Embed,
     LayerNorm,
     Linear { n: u32, k: u32, mode: u32 },
-    CausalAttention,
+    /// The context's tokens among themselves: causal (interleaved) or full (prefix).
+    ContextAttention,
     PrefixAttention,
     HeadsSoftmax,
 }
@@ -55,26 +58,32 @@ struct Slot {
 /// The model's sizes the kernels need.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Dims {
-    pub n_dims: u32,
+    pub encoding: Encoding,
+    /// Width of a token row, the read-in's input.
+    pub token_width: u32,
     pub n_embd: u32,
     pub n_head: u32,
     pub n_layer: u32,
     pub bins: u32,
     pub families: u32,
-    /// Token positions, `2·max_points`.
-    pub positions: u32,
+    /// Most context tokens: `2·max_points` (interleaved) or `max_points` (prefix).
+    pub context_tokens: u32,
 }
 
 impl Dims {
     pub(super) fn new(cfg: &ModelConfig) -> Self {
         Self {
-            n_dims: cfg.n_dims as u32,
+            encoding: cfg.encoding,
+            token_width: cfg.token_width() as u32,
             n_embd: cfg.n_embd as u32,
             n_head: cfg.n_head as u32,
             n_layer: cfg.n_layer as u32,
             bins: cfg.bins as u32,
             families: cfg.families.len() as u32,
-            positions: cfg.positions() as u32,
+            context_tokens: match cfg.encoding {
+                Encoding::Interleaved => 2 * cfg.max_points as u32,
+                Encoding::Prefix => cfg.max_points as u32,
+            },
         }
     }
 
@@ -111,9 +120,9 @@ pub struct PredictionStats {
 pub(super) struct Workspace {
     /// Most queries one prediction may hold with these buffers.
     pub capacity: u32,
-    /// `[2·max_points, n_dims]` prefix tokens.
+    /// `[context_tokens, token_width]` context tokens.
     pub tok_prefix: wgpu::Buffer,
-    /// `[capacity, n_dims]` query tokens.
+    /// `[capacity, token_width]` query tokens.
     pub tok_queries: wgpu::Buffer,
     /// `[capacity, K + F]` head logits, softmaxed in place.
     pub probs: wgpu::Buffer,
@@ -166,7 +175,7 @@ impl Recorder<'_> {
             Op::Embed => Kernel::Embed,
             Op::LayerNorm => Kernel::LayerNorm,
             Op::Linear { .. } => Kernel::Linear,
-            Op::CausalAttention | Op::PrefixAttention => Kernel::Attention,
+            Op::ContextAttention | Op::PrefixAttention => Kernel::Attention,
             Op::HeadsSoftmax => Kernel::HeadsSoftmax,
         };
         let params_offset = self.slots.len() as u64 * self.params_stride;
@@ -217,17 +226,17 @@ impl Workspace {
         dims: Dims,
         capacity: u32,
     ) -> Self {
-        let (e, t, q) = (dims.n_embd, dims.positions, capacity);
+        let (e, t, q) = (dims.n_embd, dims.context_tokens, capacity);
         let mut alloc = Allocator { device, bytes: 0 };
         let copy_dst = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST;
-        let tok_prefix = alloc.buffer("tokens prefix", t * dims.n_dims, copy_dst);
+        let tok_prefix = alloc.buffer("tokens prefix", t * dims.token_width, copy_dst);
         let x_p = alloc.storage("x prefix", t * e);
         let a_p = alloc.storage("a prefix", t * e);
         let fc_p = alloc.storage("fc prefix", t * 4 * e);
         let qkv_p: Vec<wgpu::Buffer> = (0..dims.n_layer)
             .map(|_| alloc.storage("qkv prefix", t * 3 * e))
             .collect();
-        let tok_queries = alloc.buffer("tokens queries", q * dims.n_dims, copy_dst);
+        let tok_queries = alloc.buffer("tokens queries", q * dims.token_width, copy_dst);
         let x_q = alloc.storage("x queries", q * e);
         let a_q = alloc.storage("a queries", q * e);
         let qkv_q = alloc.storage("qkv queries", q * 3 * e);
@@ -267,13 +276,13 @@ impl Workspace {
         let last = w.blocks.len() - 1;
         rec.push(
             Op::Embed,
-            &[&tok_prefix, &w.read_in.weight, &w.read_in.bias, &w.wpe, &x_p],
+            &[&tok_prefix, &w.read_in.weight, &w.read_in.bias, &w.embedding, &x_p],
         );
         for (l, block) in w.blocks.iter().enumerate() {
             rec.norm(&x_p, &block.ln_1, &a_p);
             rec.linear(&a_p, &block.c_attn, &qkv_p[l], 3 * e, e, 0);
             if l < last {
-                rec.push(Op::CausalAttention, &[&qkv_p[l], &qkv_p[l], &a_p]);
+                rec.push(Op::ContextAttention, &[&qkv_p[l], &qkv_p[l], &a_p]);
                 rec.linear(&a_p, &block.attn_proj, &x_p, e, e, MODE_ACCUMULATE);
                 rec.norm(&x_p, &block.ln_2, &a_p);
                 rec.linear(&a_p, &block.c_fc, &fc_p, 4 * e, e, MODE_GELU);
@@ -283,7 +292,7 @@ impl Workspace {
         rec.phase = Phase::Query;
         rec.push(
             Op::Embed,
-            &[&tok_queries, &w.read_in.weight, &w.read_in.bias, &w.wpe, &x_q],
+            &[&tok_queries, &w.read_in.weight, &w.read_in.bias, &w.embedding, &x_q],
         );
         for (l, block) in w.blocks.iter().enumerate() {
             rec.norm(&x_q, &block.ln_1, &a_q);
@@ -360,14 +369,17 @@ fn dispatch(op: Op, phase: Phase, dims: Dims, rows: u32, t: u32) -> (Params, (u3
     let row_groups = rows.div_ceil(ROW_GROUP);
     match op {
         Op::Embed => {
-            let (a, b) = match phase {
-                Phase::Prefix => (0, 1),
-                Phase::Query => (t, 0),
+            // Row of the embedding table: a + r·b for token r.
+            let (a, b) = match (dims.encoding, phase) {
+                (Encoding::Interleaved, Phase::Prefix) => (0, 1), // positions 0..2k
+                (Encoding::Interleaved, Phase::Query) => (t, 0),  // position 2k
+                (Encoding::Prefix, Phase::Prefix) => (0, 0),      // the context type
+                (Encoding::Prefix, Phase::Query) => (1, 0),       // the query type
             };
-            let dm = u64::from(dims.n_dims);
+            let dm = u64::from(dims.token_width);
             let block = Params {
                 rows,
-                k: dims.n_dims,
+                k: dims.token_width,
                 a,
                 b,
                 ..Params::default()
@@ -407,14 +419,19 @@ fn dispatch(op: Op, phase: Phase, dims: Dims, rows: u32, t: u32) -> (Params, (u3
                 (flops, bytes),
             )
         }
-        Op::CausalAttention => {
+        Op::ContextAttention => {
+            let (mode, keys) = match dims.encoding {
+                // Row i sees i + 1 keys.
+                Encoding::Interleaved => (ATTENTION_CAUSAL, r * (r + 1) / 2),
+                // Every row sees every row.
+                Encoding::Prefix => (ATTENTION_FULL, r * r),
+            };
             let block = Params {
                 rows,
-                mode: ATTENTION_CAUSAL,
+                mode,
                 ..Params::default()
             };
-            // Row i sees i + 1 keys: per key a q·k dot, a value update and 4 softmax ops.
-            let keys = r * (r + 1) / 2;
+            // Per key a q·k dot, a value update and 4 softmax ops.
             let flops = u64::from(dims.n_head) * keys * (4 * hd + 4);
             (
                 block,

@@ -34,10 +34,10 @@ pub(super) struct BlockBuffers {
 
 /// Every parameter of the model on the GPU.
 pub(super) struct WeightBuffers {
-    /// `[E, n_dims]`, `[E]`.
+    /// `[E, token_width]`, `[E]`.
     pub read_in: LinearBuffers,
-    /// `[2·max_points, E]`.
-    pub wpe: wgpu::Buffer,
+    /// `[embedding_rows, E]`: positions (interleaved) or token types (prefix).
+    pub embedding: wgpu::Buffer,
     pub blocks: Vec<BlockBuffers>,
     pub ln_f: NormBuffers,
     /// The two heads stacked: weight `[K + F, E]` (bar rows first), bias `[K + F]`.
@@ -106,7 +106,7 @@ impl WeightBuffers {
         let file = TensorFile { file };
         let mut up = Uploader { device, bytes: 0 };
         let read_in = up.linear(&file, "read_in")?;
-        let wpe = up.upload("wpe", &file.get("wpe")?);
+        let embedding = up.upload("embedding", &file.get(config.embedding_name())?);
         let blocks = (0..config.n_layer)
             .map(|i| {
                 let h = format!("h.{i}");
@@ -131,7 +131,7 @@ impl WeightBuffers {
         };
         Ok(Self {
             read_in,
-            wpe,
+            embedding,
             blocks,
             ln_f,
             heads,

@@ -3,14 +3,40 @@
 use crate::error::{Result, invalid};
 use serde::{Deserialize, Serialize};
 
+/// How a prompt becomes tokens and which tokens attend to which (SPEC.md, "Model").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Encoding {
+    /// Prior-fitted networks (Müller et al., ICLR 2022; TabPFN): one token per context pair,
+    /// read-in of `(x, y)` plus a learned "context" vector; one token per query, read-in of
+    /// `(x, 0)` plus a learned "query" vector; no positions. Context tokens attend to every
+    /// context token, a query to the context and itself. Predictions do not depend on the order
+    /// of the context.
+    Prefix,
+    /// Garg et al. 2022: tokens `x_1, ỹ_1, x_2, ỹ_2, …` with `ỹ = (y, 0, …, 0)`, learned
+    /// absolute positions, causal attention; the prediction for `y_i` is read at `x_i`.
+    Interleaved,
+}
+
+impl Encoding {
+    /// The encoding of files and configs written before the field existed (model v1).
+    pub fn before_v2() -> Self {
+        Self::Interleaved
+    }
+}
+
 /// Architecture of the in-context transformer (SPEC.md, "Model"). Serialised into every
 /// weight file's metadata.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelConfig {
+    /// Tokens and attention pattern; absent in model-v1 files, which are all interleaved.
+    #[serde(default = "Encoding::before_v2")]
+    pub encoding: Encoding,
     /// Input dimension `d` (x tokens are `[d]`, y tokens `(y, 0, …, 0)`).
     pub n_dims: usize,
-    /// Most points per prompt (context plus the query); the model has `2·max_points` positions.
+    /// Most points per prompt (context plus the query; interleaved: the model has
+    /// `2·max_points` positions).
     pub max_points: usize,
     /// Residual stream width.
     pub n_embd: usize,
@@ -48,8 +74,30 @@ impl ModelConfig {
         Ok(())
     }
 
-    /// Number of token positions, `2·max_points`.
-    pub fn positions(&self) -> usize {
-        2 * self.max_points
+    /// Rows of the learned embedding added to every token: `2·max_points` absolute positions
+    /// (interleaved) or 2 token types, context and query (prefix).
+    pub fn embedding_rows(&self) -> usize {
+        match self.encoding {
+            Encoding::Interleaved => 2 * self.max_points,
+            Encoding::Prefix => 2,
+        }
+    }
+
+    /// Width of a token, the read-in's input: `n_dims` (interleaved: an x, or a y in the first
+    /// coordinate) or `n_dims + 1` (prefix: x and y side by side).
+    pub fn token_width(&self) -> usize {
+        match self.encoding {
+            Encoding::Interleaved => self.n_dims,
+            Encoding::Prefix => self.n_dims + 1,
+        }
+    }
+
+    /// Name of the learned embedding table in weight files: `wpe` (positions) or `wtt` (token
+    /// types).
+    pub fn embedding_name(&self) -> &'static str {
+        match self.encoding {
+            Encoding::Interleaved => "wpe",
+            Encoding::Prefix => "wtt",
+        }
     }
 }

@@ -1,21 +1,32 @@
-//! Training losses of the two heads.
+//! Training losses of the two heads, averaged over the scored points of a batch.
 
-use crate::error::Result;
+use crate::error::{Result, invalid};
 use crate::predictive::bar_bin_log_shape;
 use candle_core::{D, Tensor};
 
-/// Mean over `b, n` of `−log p(y)` under the bar distribution of `bar_logits [b, n, K]`, with
-/// targets `ys [b, n]` and `borders [K + 1]` (Müller et al. 2022). The density is
+/// `Σ scored ⊙ values / Σ scored` for `values`, `scored` `[b, n]` (scored: 0 or 1 per point).
+fn scored_mean(values: &Tensor, scored: &Tensor) -> Result<Tensor> {
+    let count = scored.sum_all()?.to_scalar::<f32>()?;
+    if count <= 0.0 {
+        return invalid("a batch with no scored points");
+    }
+    Ok(((values * scored)?.sum_all()? / f64::from(count))?)
+}
+
+/// Mean over the scored points of `−log p(y)` under the bar distribution of `bar_logits
+/// [b, n, K]`, with targets `ys [b, n]`, `scored [b, n]` (1 where a point is a prediction, 0
+/// where it is context) and `borders [K + 1]` (Müller et al. 2022). The density is
 /// `softmax(logits)[bin(y)] · shape(y)`; the shape term is constant in the parameters.
 /// Returns a scalar tensor.
 ///
 /// # Errors
-/// [`crate::Error::InvalidInput`] for a NaN/Inf target; candle errors on shape mismatch.
-pub fn bar_nll(bar_logits: &Tensor, ys: &Tensor, borders: &[f64]) -> Result<Tensor> {
+/// [`crate::Error::InvalidInput`] for a NaN/Inf target or nothing scored; candle errors on
+/// shape mismatch.
+pub fn bar_nll(bar_logits: &Tensor, ys: &Tensor, scored: &Tensor, borders: &[f64]) -> Result<Tensor> {
     let (b, n, _k) = bar_logits.dims3()?;
     let targets: Vec<f32> = ys.flatten_all()?.to_vec1()?;
     if let Some(bad) = targets.iter().find(|y| !y.is_finite()) {
-        return crate::error::invalid(format!("bar-distribution target {bad} is not finite"));
+        return invalid(format!("bar-distribution target {bad} is not finite"));
     }
     let (bins, shapes): (Vec<u32>, Vec<f32>) = targets
         .iter()
@@ -29,16 +40,19 @@ pub fn bar_nll(bar_logits: &Tensor, ys: &Tensor, borders: &[f64]) -> Result<Tens
     let shapes = Tensor::from_vec(shapes, (b, n), device)?; // [b, n]
     let log_probs = candle_nn::ops::log_softmax(bar_logits, D::Minus1)?; // [b, n, K]
     let picked = log_probs.gather(&bins, D::Minus1)?.squeeze(D::Minus1)?; // [b, n]
-    Ok((picked + shapes)?.mean_all()?.neg()?)
+    Ok(scored_mean(&(picked + shapes)?, scored)?.neg()?)
 }
 
-/// Mean cross-entropy of `family_logits [b, n, F]` against each prompt's family
-/// `families [b]` (u32), over every position. Returns a scalar tensor.
+/// Mean over the scored points (`scored [b, n]`, as in [`bar_nll`]) of the cross-entropy of
+/// `family_logits [b, n, F]` against each prompt's family `families [b]` (u32). Returns a
+/// scalar tensor.
 ///
 /// # Errors
-/// Candle errors on shape mismatch.
-pub fn family_cross_entropy(family_logits: &Tensor, families: &Tensor) -> Result<Tensor> {
-    let (b, n, f) = family_logits.dims3()?;
-    let targets = families.reshape((b, 1))?.broadcast_as((b, n))?.flatten_all()?.contiguous()?; // [b·n]
-    Ok(candle_nn::loss::cross_entropy(&family_logits.reshape((b * n, f))?, &targets)?)
+/// [`crate::Error::InvalidInput`] when nothing is scored; candle errors on shape mismatch.
+pub fn family_cross_entropy(family_logits: &Tensor, families: &Tensor, scored: &Tensor) -> Result<Tensor> {
+    let (b, n, _f) = family_logits.dims3()?;
+    let targets = families.reshape((b, 1, 1))?.broadcast_as((b, n, 1))?.contiguous()?; // [b, n, 1]
+    let log_probs = candle_nn::ops::log_softmax(family_logits, D::Minus1)?; // [b, n, F]
+    let picked = log_probs.gather(&targets, D::Minus1)?.squeeze(D::Minus1)?; // [b, n]
+    Ok(scored_mean(&picked, scored)?.neg()?)
 }

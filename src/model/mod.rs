@@ -7,14 +7,17 @@ mod config;
 mod loss;
 mod predictor;
 mod session;
+mod tokens;
 mod transformer;
 mod weights;
 
 pub use batch::prompts_to_tensors;
 pub use borders::bar_borders;
-pub use config::ModelConfig;
+pub use config::{Encoding, ModelConfig};
 pub use loss::{bar_nll, family_cross_entropy};
 pub use predictor::TransformerPredictor;
+pub(crate) use session::f32_tensor;
 pub use session::{InferenceSession, MAX_ABS_INPUT};
+pub use tokens::{Tokens, context_tokens, prompt_tokens, query_tokens};
 pub use transformer::{HeadOutputs, IclTransformer};
 pub use weights::{META_KEY, ModelMeta, load_model, read_meta, serialize_model};

@@ -50,18 +50,14 @@ impl Predictor for TransformerPredictor {
         InferenceSession::new(&self.model, context)?.predict(queries)
     }
 
-    /// One causal forward pass gives the prediction at every position.
+    /// One batched forward pass gives the prediction at every position from the points before it.
     fn predict_prompt(&self, prompt: &Prompt) -> Result<Vec<Predictive>> {
         let (n, d) = (prompt.len(), prompt.d);
         let xs: Vec<f32> = prompt.xs.iter().map(|&v| v as f32).collect();
         let ys: Vec<f32> = prompt.ys.iter().map(|&v| v as f32).collect();
         let xs = Tensor::from_vec(xs, (1, n, d), &Device::Cpu)?; // [1, n, d]
         let ys = Tensor::from_vec(ys, (1, n), &Device::Cpu)?; // [1, n]
-        let heads = self.model.forward(&xs, &ys)?; // [1, n, K], [1, n, F]
-        let squeezed = super::HeadOutputs {
-            bar_logits: heads.bar_logits.squeeze(0)?,
-            family_logits: heads.family_logits.squeeze(0)?,
-        };
-        predictives(&squeezed, self.model.borders())
+        let heads = self.model.forward_each_point(&xs, &ys)?; // [n, K], [n, F]
+        predictives(&heads, self.model.borders())
     }
 }

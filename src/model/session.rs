@@ -2,25 +2,27 @@
 //! query points are evaluated in one batched pass (DESIGN.md, "Inference session"), so a curve
 //! of `Q` points costs `O(n + Q)` tokens instead of `O(n·Q)`.
 
-use super::transformer::{CachedKeysValues, HeadOutputs, IclTransformer};
+use super::tokens::{context_tokens, query_tokens};
+use super::transformer::{Attend, CachedKeysValues, HeadOutputs, IclTransformer};
 use crate::error::{Result, invalid};
 use crate::predictive::{BarDistribution, Distribution, Predictive, validate_queries};
 use crate::tasks::Context;
-use candle_core::{D, Device, Tensor};
+use candle_core::{Device, Tensor};
 
 /// A context run through the model once, ready to answer queries.
 pub struct InferenceSession<'a> {
     model: &'a IclTransformer,
-    /// Per block, the prefix's keys and values (`[1, H, 2k, hd]`; empty for `k = 0`).
+    /// Per block, the context's keys and values (`[1, H, t, hd]`, `t` = `2k` interleaved or `k`
+    /// prefix; empty for `k = 0`).
     cache: Vec<CachedKeysValues>,
-    /// Number of context pairs `k`; queries sit at token position `2k`.
+    /// Number of context points `k`.
     k: usize,
     /// Dimension of the context's inputs (`<= n_dims`; padded with zeros).
     d: usize,
 }
 
 impl<'a> InferenceSession<'a> {
-    /// Runs the context's `2k` tokens through the model and caches their keys and values.
+    /// Runs the context's tokens through the model and caches their keys and values.
     ///
     /// # Errors
     /// [`crate::Error::InvalidInput`] when `context.d > n_dims`, `k >= max_points` (the query
@@ -45,8 +47,9 @@ impl<'a> InferenceSession<'a> {
         } else {
             let xs = f32_tensor(context.xs, (1, k, d))?; // [1, k, d]
             let ys = f32_tensor(context.ys, (1, k))?; // [1, k]
-            let tokens = model.tokens(&xs, &ys)?; // [1, 2k, n_dims]
-            model.run_blocks(model.embed(&tokens)?, None, true)?.1
+            let tokens = context_tokens(cfg, &xs, &ys)?; // [1, t, w]
+            let pattern = model.context_pattern(k);
+            model.run_blocks(model.embed(&tokens)?, Attend::Within(&pattern), true)?.1
         };
         Ok(Self { model, cache, k, d })
     }
@@ -63,10 +66,9 @@ impl<'a> InferenceSession<'a> {
         if q == 0 {
             return Ok(Vec::new());
         }
-        let dm = self.model.config().n_dims;
-        let tokens = f32_tensor(queries, (1, q, self.d))?.pad_with_zeros(D::Minus1, 0, dm - self.d)?; // [1, q, dm]
-        let h = self.model.embed_queries(&tokens, 2 * self.k)?; // [1, q, E]
-        let (h, _) = self.model.run_blocks(h, Some(&self.cache), false)?; // [1, q, E]
+        let tokens = query_tokens(self.model.config(), &f32_tensor(queries, (1, q, self.d))?, self.k)?; // [1, q, w]
+        let h = self.model.embed(&tokens)?; // [1, q, E]
+        let (h, _) = self.model.run_blocks(h, Attend::CachedAndSelf(&self.cache), false)?; // [1, q, E]
         let heads = self.model.heads(&h.squeeze(0)?)?; // [q, K], [q, F]
         predictives(&heads, self.model.borders())
     }
@@ -86,7 +88,8 @@ fn check_range(values: &[f64], what: &str) -> Result<()> {
     }
 }
 
-fn f32_tensor(values: &[f64], shape: impl Into<candle_core::Shape>) -> Result<Tensor> {
+/// `values` as an f32 tensor of `shape` on the CPU.
+pub(crate) fn f32_tensor(values: &[f64], shape: impl Into<candle_core::Shape>) -> Result<Tensor> {
     let data: Vec<f32> = values.iter().map(|&v| v as f32).collect();
     Ok(Tensor::from_vec(data, shape, &Device::Cpu)?)
 }

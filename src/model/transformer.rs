@@ -1,15 +1,19 @@
-//! The in-context transformer: Garg et al.'s interleaved encoding on a GPT-2 backbone with a
-//! bar-distribution head and a family head (SPEC.md, "Model").
+//! The in-context transformer: a GPT-2 backbone with a bar-distribution head and a family head,
+//! under either encoding (SPEC.md, "Model"): the prefix encoding of prior-fitted networks or
+//! Garg et al.'s interleaved one. The encoding decides the tokens ([`super::tokens`]), the
+//! embedding table and the attention pattern; the blocks are the same.
 //!
 //! Parameter names (stable; they are the safetensors keys):
-//! `read_in.{weight,bias}`, `wpe`, `h.{i}.ln_1.{weight,bias}`, `h.{i}.attn.c_attn.{weight,bias}`,
+//! `read_in.{weight,bias}`, `wpe` (interleaved: positions) or `wtt` (prefix: token types),
+//! `h.{i}.ln_1.{weight,bias}`, `h.{i}.attn.c_attn.{weight,bias}`,
 //! `h.{i}.attn.c_proj.{weight,bias}`, `h.{i}.ln_2.{weight,bias}`, `h.{i}.mlp.c_fc.{weight,bias}`,
 //! `h.{i}.mlp.c_proj.{weight,bias}`, `ln_f.{weight,bias}`, `bar_head.{weight,bias}`,
 //! `family_head.{weight,bias}`. Linear weights are `[out, in]`.
 
-use super::config::ModelConfig;
+use super::config::{Encoding, ModelConfig};
+use super::tokens::{Tokens, prompt_tokens};
 use crate::error::{Result, invalid};
-use crate::ops::{self, AttentionMask};
+use crate::ops::{self, AttentionMask, AttentionPattern};
 use candle_core::{D, Tensor};
 use candle_nn::{Init, VarBuilder};
 
@@ -67,6 +71,22 @@ pub(crate) struct CachedKeysValues {
     pub values: Tensor,
 }
 
+/// What the tokens of one pass attend to.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Attend<'a> {
+    /// Each other, under a pattern (training, and a session's context).
+    Within(&'a AttentionPattern),
+    /// Per block, cached keys and values, and each token itself (a session's queries).
+    CachedAndSelf(&'a [CachedKeysValues]),
+}
+
+/// What the tokens attend to in one block: [`Attend`] with that block's cache.
+#[derive(Clone, Copy, Debug)]
+enum BlockAttend<'a> {
+    Within(&'a AttentionPattern),
+    CachedAndSelf(&'a CachedKeysValues),
+}
+
 /// Splits the packed projection `qkv [b, t, 3E]` into `(q, k, v)`, each `[b, H, t, hd]`.
 fn split_heads(qkv: &Tensor, n_head: usize) -> Result<(Tensor, Tensor, Tensor)> {
     let (b, t, three_e) = qkv.dims3()?;
@@ -93,14 +113,14 @@ impl Attention {
         })
     }
 
-    /// `x [b, t, E]` → `(out [b, t, E], qkv [b, t, 3E])`. Without `prefix`, attention is
-    /// causal over the `t` tokens (the fused op). With `prefix` (`b = 1`), each of the `t`
+    /// `x [b, t, E]` → `(out [b, t, E], qkv [b, t, 3E])`. `Within`: the `t` tokens attend to
+    /// each other under the pattern (the fused op). `CachedAndSelf` (`b = 1`): each of the `t`
     /// tokens attends to the `P` cached tokens and to itself only.
-    fn forward(&self, x: &Tensor, prefix: Option<&CachedKeysValues>) -> Result<(Tensor, Tensor)> {
+    fn forward(&self, x: &Tensor, attend: BlockAttend) -> Result<(Tensor, Tensor)> {
         let qkv = self.c_attn.forward(x)?; // [b, t, 3E]
-        let y = match prefix {
-            None => ops::causal_self_attention(&qkv, self.n_head)?, // [b, t, E]
-            Some(cache) => self.attend_prefix_and_self(&qkv, cache)?, // [b, t, E]
+        let y = match attend {
+            BlockAttend::Within(pattern) => ops::self_attention(&qkv, self.n_head, pattern)?, // [b, t, E]
+            BlockAttend::CachedAndSelf(cache) => self.attend_prefix_and_self(&qkv, cache)?, // [b, t, E]
         };
         Ok((self.c_proj.forward(&y)?, qkv))
     }
@@ -168,30 +188,32 @@ impl Block {
     }
 
     /// `x [b, t, E]` → `(out [b, t, E], qkv [b, t, 3E])` of this block's attention.
-    fn forward(&self, x: &Tensor, prefix: Option<&CachedKeysValues>) -> Result<(Tensor, Tensor)> {
-        let (a, qkv) = self.attn.forward(&self.ln_1.forward(x)?, prefix)?;
+    fn forward(&self, x: &Tensor, attend: BlockAttend) -> Result<(Tensor, Tensor)> {
+        let (a, qkv) = self.attn.forward(&self.ln_1.forward(x)?, attend)?;
         let h = (x + a)?; // [b, t, E]
         let out = (&h + self.mlp.forward(&self.ln_2.forward(&h)?)?)?; // [b, t, E]
         Ok((out, qkv))
     }
 }
 
-/// Outputs of the two heads at the x-tokens.
+/// Outputs of the two heads, one row per point.
 #[derive(Clone, Debug)]
 pub struct HeadOutputs {
-    /// `[b, n, K]` bar-distribution logits; position `i` predicts `y_i` from pairs `0..i`.
+    /// `[b, n, K]` bar-distribution logits of `y_i` (interleaved: from points `0..i`; prefix:
+    /// from the prompt's context).
     pub bar_logits: Tensor,
     /// `[b, n, F]` family logits.
     pub family_logits: Tensor,
 }
 
-/// The in-context learner (SPEC.md, "Model: the Garg encoding, GPT-2 backbone").
+/// The in-context learner (SPEC.md, "Model").
 #[derive(Clone, Debug)]
 pub struct IclTransformer {
     config: ModelConfig,
     borders: Vec<f64>,
     read_in: Linear,
-    wpe: Tensor,
+    /// `[embedding_rows, E]`: positions (interleaved) or token types (prefix).
+    embedding: Tensor,
     blocks: Vec<Block>,
     ln_f: LayerNorm,
     bar_head: Linear,
@@ -213,8 +235,12 @@ impl IclTransformer {
         let e = config.n_embd;
         let blocks = (0..config.n_layer).map(|i| Block::new(vb.pp(format!("h.{i}")), &config)).collect::<Result<_>>()?;
         Ok(Self {
-            read_in: linear(vb.pp("read_in"), config.n_dims, e, INIT_STD)?,
-            wpe: vb.get_with_hints((config.positions(), e), "wpe", Init::Randn { mean: 0.0, stdev: INIT_STD / 2.0 })?,
+            read_in: linear(vb.pp("read_in"), config.token_width(), e, INIT_STD)?,
+            embedding: vb.get_with_hints(
+                (config.embedding_rows(), e),
+                config.embedding_name(),
+                Init::Randn { mean: 0.0, stdev: INIT_STD / 2.0 },
+            )?,
             blocks,
             ln_f: LayerNorm::new(vb.pp("ln_f"), e)?,
             bar_head: linear(vb.pp("bar_head"), e, config.bins, INIT_STD)?,
@@ -234,32 +260,40 @@ impl IclTransformer {
         &self.borders
     }
 
-    /// Embeds tokens `[b, t, n_dims]` at positions `0..t` → `[b, t, E]`.
-    pub(crate) fn embed(&self, tokens: &Tensor) -> Result<Tensor> {
-        let t = tokens.dim(1)?;
-        let pos = self.wpe.narrow(0, 0, t)?; // [t, E]
-        Ok(self.read_in.forward(tokens)?.broadcast_add(&pos)?)
+    /// Embeds tokens → `[b, t, E]`: read-in of each row plus its row of the embedding table.
+    pub(crate) fn embed(&self, tokens: &Tokens) -> Result<Tensor> {
+        let (b, t) = tokens.table_index.dims2()?;
+        let table = self.embedding.index_select(&tokens.table_index.flatten_all()?, 0)?; // [b·t, E]
+        let table = table.reshape((b, t, self.config.n_embd))?; // [b, t, E]
+        Ok((self.read_in.forward(&tokens.rows)? + table)?)
+    }
+
+    /// The attention pattern among the tokens of a `k`-point context: causal (interleaved) or
+    /// all of them context (prefix).
+    pub(crate) fn context_pattern(&self, k: usize) -> AttentionPattern {
+        match self.config.encoding {
+            Encoding::Interleaved => AttentionPattern::Causal,
+            Encoding::Prefix => AttentionPattern::ContextAndSelf(vec![k]),
+        }
     }
 
     /// An empty key/value cache per block (`[1, H, 0, hd]`): queries after an empty context
     /// attend to themselves only.
     pub(crate) fn empty_cache(&self) -> Result<Vec<CachedKeysValues>> {
         let (h, e) = (self.config.n_head, self.config.n_embd);
-        let empty = Tensor::zeros((1, h, 0, e / h), candle_core::DType::F32, self.wpe.device())?;
+        let empty = Tensor::zeros((1, h, 0, e / h), candle_core::DType::F32, self.embedding.device())?;
         Ok(vec![CachedKeysValues { keys: empty.clone(), values: empty }; self.blocks.len()])
     }
 
     /// Runs the blocks; returns the final hidden states `[b, t, E]` (after `ln_f`) and, when
     /// `keep_cache`, each block's keys and values `[b, H, t, hd]` for an inference session.
-    pub(crate) fn run_blocks(
-        &self,
-        mut h: Tensor,
-        prefix: Option<&[CachedKeysValues]>,
-        keep_cache: bool,
-    ) -> Result<(Tensor, Vec<CachedKeysValues>)> {
+    pub(crate) fn run_blocks(&self, mut h: Tensor, attend: Attend, keep_cache: bool) -> Result<(Tensor, Vec<CachedKeysValues>)> {
         let mut cache = Vec::with_capacity(if keep_cache { self.blocks.len() } else { 0 });
         for (i, block) in self.blocks.iter().enumerate() {
-            let (out, qkv) = block.forward(&h, prefix.map(|p| &p[i]))?;
+            let (out, qkv) = match attend {
+                Attend::Within(pattern) => block.forward(&h, BlockAttend::Within(pattern))?,
+                Attend::CachedAndSelf(cached) => block.forward(&h, BlockAttend::CachedAndSelf(&cached[i]))?,
+            };
             if keep_cache {
                 let (_, keys, values) = split_heads(&qkv, self.config.n_head)?;
                 cache.push(CachedKeysValues { keys, values });
@@ -274,39 +308,51 @@ impl IclTransformer {
         Ok(HeadOutputs { bar_logits: self.bar_head.forward(h)?, family_logits: self.family_head.forward(h)? })
     }
 
-    /// Interleaves `xs [b, n, d]` and `ys [b, n]` into tokens `[b, 2n, n_dims]`
-    /// (`x_1, ỹ_1, x_2, ỹ_2, …`, `ỹ = (y, 0, …, 0)`), zero-padding `d < n_dims`.
-    pub(crate) fn tokens(&self, xs: &Tensor, ys: &Tensor) -> Result<Tensor> {
-        let (b, n, d) = xs.dims3()?;
-        let dm = self.config.n_dims;
-        if d > dm {
-            return invalid(format!("inputs have dimension {d}, the model takes at most {dm}"));
-        }
-        let xs = if d < dm { xs.pad_with_zeros(D::Minus1, 0, dm - d)? } else { xs.clone() }; // [b, n, dm]
-        let ys = ys.unsqueeze(D::Minus1)?.pad_with_zeros(D::Minus1, 0, dm - 1)?; // [b, n, dm]
-        Ok(Tensor::stack(&[&xs, &ys], 2)?.reshape((b, 2 * n, dm))?) // [b, 2n, dm]
-    }
-
-    /// Full causal forward pass: `xs [b, n, d] f32`, `ys [b, n] f32` → heads at the x-tokens.
+    /// Full forward pass over whole prompts: `xs [b, n, d] f32`, `ys [b, n] f32` → heads at
+    /// every point, `[b, n, K]` and `[b, n, F]`. Interleaved (`context` is `None`): point i is
+    /// predicted from points `0..i`, causally. Prefix (`context[b] = k_b`): prompt b's first
+    /// `k_b` points are its context and every point is predicted from them (the rows of context
+    /// points see their own y and are not predictions).
     ///
     /// # Errors
-    /// [`crate::Error::InvalidInput`] for `n > max_points` or `d > n_dims`; candle errors on
-    /// malformed tensors.
-    pub fn forward(&self, xs: &Tensor, ys: &Tensor) -> Result<HeadOutputs> {
+    /// [`crate::Error::InvalidInput`] for `n > max_points`, `d > n_dims`, or context sizes that
+    /// do not match the encoding (see [`prompt_tokens`]); candle errors on malformed tensors.
+    pub fn forward(&self, xs: &Tensor, ys: &Tensor, context: Option<&[usize]>) -> Result<HeadOutputs> {
         let (b, n, _) = xs.dims3()?;
-        if n > self.config.max_points {
-            return invalid(format!("{n} points exceed the model's max_points {}", self.config.max_points));
-        }
-        let tokens = self.tokens(xs, ys)?; // [b, 2n, dm]
-        let (h, _) = self.run_blocks(self.embed(&tokens)?, None, false)?; // [b, 2n, E]
-        let e = self.config.n_embd;
-        let at_x = h.reshape((b, n, 2, e))?.narrow(2, 0, 1)?.squeeze(2)?; // [b, n, E]
-        self.heads(&at_x)
+        let tokens = prompt_tokens(&self.config, xs, ys, context)?; // rows [b, t, w]
+        let pattern = match context {
+            None => AttentionPattern::Causal,
+            Some(ks) => AttentionPattern::ContextAndSelf(ks.to_vec()),
+        };
+        let (h, _) = self.run_blocks(self.embed(&tokens)?, Attend::Within(&pattern), false)?; // [b, t, E]
+        let at_points = match self.config.encoding {
+            Encoding::Interleaved => h.reshape((b, n, 2, self.config.n_embd))?.narrow(2, 0, 1)?.squeeze(2)?, // [b, n, E]
+            Encoding::Prefix => h, // [b, n, E]
+        };
+        self.heads(&at_points)
     }
 
-    /// Embeds query tokens `[1, q, n_dims]` at position `position` (all queries share it).
-    pub(crate) fn embed_queries(&self, queries: &Tensor, position: usize) -> Result<Tensor> {
-        let pos = self.wpe.narrow(0, position, 1)?; // [1, E]
-        Ok(self.read_in.forward(queries)?.broadcast_add(&pos)?) // [1, q, E]
+    /// The prediction of every point of one prompt from the points before it: `xs [1, n, d]`,
+    /// `ys [1, n]` → heads `[n, K]`, `[n, F]`. Interleaved: one causal pass. Prefix: `n` copies
+    /// of the prompt in one batch, copy i with context size i, read at point i.
+    ///
+    /// # Errors
+    /// As [`IclTransformer::forward`].
+    pub fn forward_each_point(&self, xs: &Tensor, ys: &Tensor) -> Result<HeadOutputs> {
+        let (_, n, _) = xs.dims3()?;
+        let heads = match self.config.encoding {
+            Encoding::Interleaved => self.forward(xs, ys, None)?, // [1, n, ·]
+            Encoding::Prefix => {
+                let ks: Vec<usize> = (0..n).collect();
+                let all = self.forward(&xs.repeat((n, 1, 1))?, &ys.repeat((n, 1))?, Some(&ks))?; // [n, n, ·]
+                let diagonal = Tensor::arange(0u32, n as u32, xs.device())?.reshape((n, 1, 1))?; // [n, 1, 1]
+                let pick = |t: &Tensor| -> Result<Tensor> {
+                    let width = t.dim(2)?;
+                    Ok(t.gather(&diagonal.repeat((1, 1, width))?.contiguous()?, 1)?.reshape((1, n, width))?) // [1, n, ·]
+                };
+                HeadOutputs { bar_logits: pick(&all.bar_logits)?, family_logits: pick(&all.family_logits)? }
+            }
+        };
+        Ok(HeadOutputs { bar_logits: heads.bar_logits.squeeze(0)?, family_logits: heads.family_logits.squeeze(0)? })
     }
 }

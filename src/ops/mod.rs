@@ -1,6 +1,6 @@
 //! Fused CPU ops with hand-written backward passes: LayerNorm, (causal) softmax over attention
-//! scores, tanh-GELU, the affine layer, and causal multi-head self-attention on a packed q|k|v
-//! projection.
+//! scores, tanh-GELU, the affine layer, and multi-head self-attention (causal or context-and-self) on a
+//! packed q|k|v projection.
 //!
 //! candle's own fast LayerNorm and `softmax_last_dim` have no backward (gradients silently stop,
 //! DESIGN.md), and its composed versions allocate one tensor per elementary op, each of which
@@ -26,7 +26,7 @@ mod par;
 mod simd;
 mod softmax;
 
-pub use attention::causal_self_attention;
+pub use attention::{AttentionPattern, self_attention};
 pub use gelu::gelu;
 pub use layer_norm::layer_norm;
 pub use linear::linear;

@@ -112,7 +112,7 @@ pub fn model_config(def: &ModelDef, quick: bool, steps: Option<u64>) -> Result<T
         config.steps = QUICK_STEPS;
         config.batch_size = 8;
         config.checkpoint_interval = 20;
-        config.model = ArchConfig { n_dims: config.model.n_dims, max_points: 11, n_embd: 16, n_layer: 1, n_head: 2, bins: 16 };
+        config.model = ArchConfig { encoding: config.model.encoding, n_dims: config.model.n_dims, max_points: 11, n_embd: 16, n_layer: 1, n_head: 2, bins: 16 };
         config.curriculum = None;
         config.optimizer.warmup_steps = 5;
         config.optimizer.lr = 3e-3;

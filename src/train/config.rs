@@ -3,7 +3,7 @@
 //! default.
 
 use crate::error::{Error, Result, invalid};
-use crate::model::ModelConfig;
+use crate::model::{Encoding, ModelConfig};
 use crate::tasks::{Mixture, NoiseRange};
 use serde::{Deserialize, Serialize};
 
@@ -52,6 +52,10 @@ pub struct NoiseConfig {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ArchConfig {
+    /// Tokens and attention pattern (`"prefix"` or `"interleaved"`); absent in configs written
+    /// before model v2, which were all interleaved.
+    #[serde(default = "Encoding::before_v2")]
+    pub encoding: Encoding,
     /// Input dimension `d`.
     pub n_dims: usize,
     /// Most points per prompt (context plus the query).
@@ -189,6 +193,7 @@ impl TrainConfig {
     pub fn model_config(&self) -> Result<ModelConfig> {
         let a = &self.model;
         Ok(ModelConfig {
+            encoding: a.encoding,
             n_dims: a.n_dims,
             max_points: a.max_points,
             n_embd: a.n_embd,

@@ -4,11 +4,14 @@ use super::config::{CurriculumStage, TrainConfig};
 use super::init::SeededInit;
 use super::optim::{AdamW, clip_global_norm, learning_rate};
 use crate::error::{Error, Result, invalid};
-use crate::model::{IclTransformer, ModelMeta, bar_borders, bar_nll, family_cross_entropy, prompts_to_tensors};
+use crate::model::{Encoding, IclTransformer, ModelMeta, bar_borders, bar_nll, family_cross_entropy, prompts_to_tensors};
 use crate::tasks::{Mixture, NoiseRange, SeededRng};
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{VarBuilder, VarMap};
 use std::time::Instant;
+
+/// Label of the stream, derived from a prompt's own, that draws its context size.
+const CONTEXT_SIZE_STREAM: u64 = 0xC0_47E7;
 
 /// One batch of prompts as model inputs.
 #[derive(Clone, Debug)]
@@ -19,11 +22,17 @@ pub struct Batch {
     pub ys: Tensor,
     /// `[b]` (u32) index of each prompt's family in the mixture.
     pub families: Tensor,
+    /// Prefix encoding: each prompt's context size `k` (its first `k` points are the context,
+    /// the others are scored as queries). Interleaved: `None` (every point is scored, each
+    /// from the points before it).
+    pub context: Option<Vec<usize>>,
+    /// `[b, n]` f32: 1 where a point's prediction enters the loss, 0 for context points.
+    pub scored: Tensor,
     /// Curriculum stage the batch was drawn at.
     pub stage: CurriculumStage,
 }
 
-/// The loss and its two parts, means over the batch and every position (nats).
+/// The loss and its two parts, means over the scored points of the batch (nats).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Losses {
     /// `bar_nll + family_loss_weight · family_ce`.
@@ -210,13 +219,16 @@ impl Trainer {
     }
 
     /// The data stream of step `s`: `SeededRng::new(seed).derive(s)`; prompt `i` of the batch
-    /// draws from `stream.derive(i)`.
+    /// draws from `stream.derive(i)`, and its context size from `stream.derive(i).derive(CONTEXT_SIZE_STREAM)`.
     pub fn batch_stream(&self, s: u64) -> SeededRng {
         SeededRng::new(self.config.seed).derive(s)
     }
 
     /// The batch of step `s`: `batch_size` prompts, each drawing its family from the mixture,
-    /// with the curriculum's `d_eff` active dimensions (zero-padded to `n_dims`) and points.
+    /// with the curriculum's `d_eff` active dimensions (zero-padded to `n_dims`) and `n` points.
+    /// Prefix encoding: each prompt also draws its context size `k` uniformly from `0..n`
+    /// (PFNs' single evaluation position, per prompt), so that every `k` is trained and at
+    /// least one point is a query; the prompts themselves are the same for both encodings.
     ///
     /// # Errors
     /// As [`Mixture::sample_prompt`].
@@ -236,19 +248,34 @@ impl Trainer {
             })
             .collect::<Result<Vec<_>>>()?;
         let (xs, ys, families) = prompts_to_tensors(&prompts, &Device::Cpu)?;
+        let (b, n) = (self.config.batch_size, stage.n_points);
+        let context: Option<Vec<usize>> = match self.config.model.encoding {
+            Encoding::Interleaved => None,
+            Encoding::Prefix => {
+                Some((0..b).map(|i| stream.derive(i as u64).derive(CONTEXT_SIZE_STREAM).index(n)).collect())
+            }
+        };
+        let scored: Vec<f32> = (0..b)
+            .flat_map(|i| {
+                let k = context.as_ref().map_or(0, |ks| ks[i]);
+                (0..n).map(move |j| if j >= k { 1.0 } else { 0.0 })
+            })
+            .collect();
         Ok(Batch {
             xs,
             ys,
             families,
+            context,
+            scored: Tensor::from_vec(scored, (b, n), &Device::Cpu)?,
             stage,
         })
     }
 
     /// The loss tensor (scalar) and its parts.
     fn loss(&self, batch: &Batch) -> Result<(Tensor, Losses)> {
-        let out = self.model.forward(&batch.xs, &batch.ys)?;
-        let bar = bar_nll(&out.bar_logits, &batch.ys, self.model.borders())?; // []
-        let family = family_cross_entropy(&out.family_logits, &batch.families)?; // []
+        let out = self.model.forward(&batch.xs, &batch.ys, batch.context.as_deref())?; // [b, n, ·]
+        let bar = bar_nll(&out.bar_logits, &batch.ys, &batch.scored, self.model.borders())?; // []
+        let family = family_cross_entropy(&out.family_logits, &batch.families, &batch.scored)?; // []
         let loss = (&bar + (&family * self.config.family_loss_weight)?)?; // []
         let scalar = |t: &Tensor| -> Result<f64> { Ok(f64::from(t.to_scalar::<f32>()?)) };
         let losses = Losses {

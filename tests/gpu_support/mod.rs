@@ -17,7 +17,7 @@ pub fn prior() -> (Mixture, NoiseRange) {
 
 /// A model of architecture `config` with seeded weights far from GPT-2's tiny initialisation,
 /// so that every layer changes the output: linear weights `N(0, 1/in)`, biases `N(0, 0.2²)`,
-/// LayerNorm gains `1 + N(0, 0.2²)`, position embeddings `N(0, 0.5²)`. Returned as a weight
+/// LayerNorm gains `1 + N(0, 0.2²)`, position or token-type embeddings `N(0, 0.5²)`. Returned as a weight
 /// file stored in `dtype` (F32 or F16), the format both inference paths load.
 pub fn seeded_model_bytes(config: ModelConfig, seed: u64, dtype: DType) -> Vec<u8> {
     let (mixture, noise) = prior();
@@ -35,7 +35,7 @@ pub fn seeded_model_bytes(config: ModelConfig, seed: u64, dtype: DType) -> Vec<u
             let dims = var.dims().to_vec();
             let mut values = vec![0.0; dims.iter().product()];
             rng.derive(i as u64).fill_normal(&mut values);
-            let (scale, shift) = if name == "wpe" {
+            let (scale, shift) = if name == config.embedding_name() {
                 (0.5, 0.0)
             } else if dims.len() == 2 {
                 ((1.0 / dims[1] as f64).sqrt(), 0.0)

@@ -4,6 +4,8 @@
 // Gimelshein 2018), scores scaled by 1/√HD. Output: [rows, E], head h at columns h·HD.
 //
 // causal:  p.rows = T tokens of `kv`; row i attends to rows 0..=i of `kv` (`cur` unused).
+// full:    p.rows = T tokens of `kv`; every row attends to all T rows of `kv` (`cur` unused):
+//          the prefix encoding's context.
 // prefix:  p.rows = Q queries in `cur`, p.k = P cached rows in `kv`; query i attends to the P
 //          cached rows and to itself (row i of `cur`) only: the inference session's pattern.
 
@@ -45,12 +47,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (i >= p.rows) {
         return;
     }
-    let causal = p.mode == 0u;
+    // Modes 0 (causal) and 2 (full) run over `kv` alone; mode 1 (prefix) adds `cur`.
+    let own_sequence = p.mode != 1u;
     let scale = 1.0 / sqrt(f32(HD));
     var q: array<f32, HD>;
     let qbase = i * 3u * E + h * HD;
     for (var d = 0u; d < HD; d++) {
-        if (causal) {
+        if (own_sequence) {
             q[d] = kv[qbase + d] * scale;
         } else {
             q[d] = cur[qbase + d] * scale;
@@ -63,8 +66,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         st.acc[d] = 0.0;
     }
     var n_keys = i + 1u;
-    if (!causal) {
+    if (p.mode == 1u) {
         n_keys = p.k;
+    } else if (p.mode == 2u) {
+        n_keys = p.rows;
     }
     for (var j = 0u; j < n_keys; j++) {
         let kbase = j * 3u * E + E + h * HD;
@@ -74,7 +79,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         }
         add_key(&st, s, false, j, h);
     }
-    if (!causal) {
+    if (!own_sequence) {
         let kbase = i * 3u * E + E + h * HD;
         var s = 0.0;
         for (var d = 0u; d < HD; d++) {

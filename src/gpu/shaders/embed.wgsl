@@ -1,6 +1,8 @@
-// Read-in plus position embedding: out[r, c] = (Σ_j tok[r, j]·w[c, j] + bias[c]) + wpe[pos(r), c],
-// pos(r) = p.a + r·p.b (prefix tokens: a = 0, b = 1; queries, which all share position 2k: a = 2k, b = 0).
-// tok: [rows, p.k] (p.k = n_dims); w: [E, p.k]; wpe: [positions, E]; out: [rows, E].
+// Read-in plus embedding-table row: out[r, c] = (Σ_j tok[r, j]·w[c, j] + bias[c]) + wpe[pos(r), c],
+// pos(r) = p.a + r·p.b. Interleaved: wpe holds positions (context tokens a = 0, b = 1; queries,
+// which all share position 2k: a = 2k, b = 0). Prefix: wpe holds the two token types (context
+// a = 0, b = 0; queries a = 1, b = 0).
+// tok: [rows, p.k] (p.k = token width); w: [E, p.k]; wpe: [table rows, E]; out: [rows, E].
 // One 64-thread workgroup per row.
 
 @group(0) @binding(1) var<storage, read> tok: array<f32>;
