@@ -9,7 +9,7 @@ use incontext::eval::{
 };
 use incontext::baselines::least_squares_label;
 use incontext::model::read_meta;
-use incontext::tasks::{Mixture, MixtureComponent};
+use incontext::tasks::{Mixture, MixtureComponent, NoiseRange};
 use incontext::{Error, Result};
 use std::path::PathBuf;
 
@@ -85,7 +85,7 @@ pub fn run(args: &CardArgs) -> Result<()> {
     let resolve = |n: &str| resolve_predictor(n, &meta.mixture, meta.noise, d);
     let mut predictors = names.iter().map(|n| resolve(n)).collect::<Result<Vec<_>>>()?;
     predictors.push(Box::new(BarFloor::new(resolve("bayes")?, meta.borders.clone())));
-    let evaluate = |eval_mixture: Mixture| -> Result<EvalReport> {
+    let evaluate_at = |eval_mixture: Mixture, noise: NoiseRange| -> Result<EvalReport> {
         let evaluation = Evaluation::new(EvalConfig {
             mixture: meta.mixture.clone(),
             eval_mixture,
@@ -93,15 +93,16 @@ pub fn run(args: &CardArgs) -> Result<()> {
             d_eff: d,
             points: meta.config.max_points,
             prompts: args.prompts,
-            noise: meta.noise,
+            noise,
             seed: args.seed,
             resamples: DEFAULT_RESAMPLES,
             level: DEFAULT_LEVEL,
         })?;
         let reports = predictors.iter().map(|p| evaluation.evaluate(p.as_ref())).collect::<Result<Vec<_>>>()?;
-        eprintln!("evaluated on {}", evaluation.config().eval_mixture);
+        eprintln!("evaluated on {} (noise {noise:?})", evaluation.config().eval_mixture);
         Ok(evaluation.report(reports))
     };
+    let evaluate = |eval_mixture: Mixture| evaluate_at(eval_mixture, meta.noise);
 
     let mut in_distribution = vec![evaluate(meta.mixture.clone())?];
     if meta.mixture.components.len() > 1 {
@@ -113,6 +114,17 @@ pub fn run(args: &CardArgs) -> Result<()> {
         .into_iter()
         .map(|(label, family)| Ok((label, evaluate(Mixture::single(family))?)))
         .collect::<Result<Vec<_>>>()?;
+
+    // The whole mixture with σ in each third of the pretraining noise range.
+    let NoiseRange { lo, hi } = meta.noise;
+    let noise_levels = if hi > lo {
+        let third = (hi - lo) / 3.0;
+        (0..3)
+            .map(|i| evaluate_at(meta.mixture.clone(), NoiseRange::new(lo + third * f64::from(i), lo + third * f64::from(i + 1))?))
+            .collect::<Result<Vec<_>>>()?
+    } else {
+        Vec::new()
+    };
 
     let loss_svg = sibling(".loss.svg");
     let loss_name = loss_svg.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -134,8 +146,13 @@ pub fn run(args: &CardArgs) -> Result<()> {
         loss_svg: &loss_name,
         in_distribution: &in_distribution,
         out_of_distribution: &out_of_distribution,
+        noise_levels: &noise_levels,
     })?;
-    let json = serde_json::json!({ "in_distribution": in_distribution, "out_of_distribution": out_of_distribution });
+    let json = serde_json::json!({
+        "in_distribution": in_distribution,
+        "out_of_distribution": out_of_distribution,
+        "noise_levels": noise_levels,
+    });
     let json = serde_json::to_string_pretty(&json).map_err(|e| Error::Format(e.to_string()))?;
     for (path, text) in [(sibling(".md"), markdown.as_str()), (sibling(".eval.json"), json.as_str())] {
         write_file(&path, text.as_bytes())?;
