@@ -18,7 +18,7 @@
 
 use crate::baselines::LeastSquares;
 use crate::error::{Result, invalid};
-use crate::model::{ModelMeta, TransformerPredictor};
+use crate::model::{Encoding, ModelMeta, TransformerPredictor};
 use crate::predictive::{BarDistribution, Distribution, GaussianMixture, Predictive, Predictor};
 use crate::tasks::{Context, FamilySpec, Mixture, NoiseRange, SeededRng};
 use serde::Serialize;
@@ -289,6 +289,9 @@ pub fn family_infos(mixture: &Mixture) -> Vec<FamilyInfo> {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ModelInfo {
+    /// `"prefix"` (order-invariant: the examples are a set) or `"interleaved"` (Garg et al.'s
+    /// causal sequence, model v1).
+    pub encoding: Encoding,
     /// Input dimension the model was trained with (the page pads its 1-D inputs with zeros).
     pub n_dims: usize,
     /// Most points per prompt including the query: contexts hold at most `max_points − 1`.
@@ -317,6 +320,7 @@ impl ModelInfo {
     pub fn from_meta(meta: &ModelMeta) -> Self {
         let c = &meta.config;
         Self {
+            encoding: c.encoding,
             n_dims: c.n_dims,
             max_points: c.max_points,
             n_embd: c.n_embd,

@@ -3,7 +3,7 @@
 
 use candle_core::{DType, Device, Tensor};
 use incontext::Error;
-use incontext::model::load_model;
+use incontext::model::{Encoding, load_model};
 use incontext::train::{
     CurriculumStage, PRESETS, StorageDtype, TrainArgs, TrainConfig, Trainer, checkpoint_path, log_path, preset, train,
 };
@@ -32,8 +32,15 @@ fn short_quick(steps: u64) -> TrainConfig {
 
 #[test]
 fn resume_from_a_checkpoint_is_bit_identical_to_training_straight() {
-    let dir = scratch("resume");
-    let config = short_quick(9);
+    for encoding in [Encoding::Prefix, Encoding::Interleaved] {
+        resume_is_bit_identical(encoding);
+    }
+}
+
+fn resume_is_bit_identical(encoding: Encoding) {
+    let dir = scratch(&format!("resume-{encoding:?}"));
+    let mut config = short_quick(9);
+    config.model.encoding = encoding;
     let config_file = dir.join("quick.toml");
     std::fs::write(&config_file, config.to_toml().unwrap()).unwrap();
     let source = config_file.display().to_string();
@@ -89,6 +96,7 @@ fn resume_from_a_checkpoint_is_bit_identical_to_training_straight() {
         (9, 1, config_file.to_str().unwrap())
     );
     assert_eq!(meta.config.families, vec!["linear", "sinusoid"]);
+    assert_eq!(meta.config.encoding, encoding);
 
     // The periodic checkpoint holds the final state, and the log has one row per step.
     let (from_ckpt, state) = Trainer::from_checkpoint(&std::fs::read(checkpoint_path(&straight_out)).unwrap()).unwrap();
@@ -277,6 +285,33 @@ fn batches_are_seeded_and_follow_the_curriculum() {
         batch.ys.to_vec2::<f32>().unwrap(),
         trainer.batch(301).unwrap().ys.to_vec2::<f32>().unwrap()
     );
+    assert!(batch.context.is_none(), "interleaved: every point is scored");
+    assert!(batch.scored.flatten_all().unwrap().to_vec1::<f32>().unwrap().iter().all(|&s| s == 1.0));
+}
+
+/// The prefix encoding: the same prompts as the interleaved one; each prompt draws a seeded
+/// context size in 0..n, spread over that range, and exactly the other points are scored.
+#[test]
+fn prefix_batches_draw_a_context_size_per_prompt_and_score_the_rest() {
+    let mut config = preset("linear+sinusoid").unwrap();
+    config.model.encoding = Encoding::Interleaved;
+    let interleaved = Trainer::new(config.clone(), "x").unwrap().batch(7).unwrap();
+    config.model.encoding = Encoding::Prefix;
+    let trainer = Trainer::new(config.clone(), "x").unwrap();
+    let batch = trainer.batch(7).unwrap();
+    assert_eq!(batch.ys.to_vec2::<f32>().unwrap(), interleaved.ys.to_vec2::<f32>().unwrap());
+    let (b, n) = batch.ys.dims2().unwrap();
+    let ks = batch.context.clone().unwrap();
+    assert_eq!(ks.len(), b);
+    assert!(ks.iter().all(|&k| k < n), "{ks:?}");
+    let distinct: std::collections::BTreeSet<_> = ks.iter().collect();
+    assert!(distinct.len() > b / 3, "context sizes barely vary: {ks:?}");
+    let scored: Vec<Vec<f32>> = batch.scored.to_vec2().unwrap();
+    for (k, row) in ks.iter().zip(&scored) {
+        assert!(row.iter().enumerate().all(|(j, &s)| s == if j >= *k { 1.0 } else { 0.0 }));
+    }
+    assert_eq!(Trainer::new(config, "x").unwrap().batch(7).unwrap().context.unwrap(), ks);
+    assert_ne!(trainer.batch(8).unwrap().context.unwrap(), ks);
 }
 
 #[test]

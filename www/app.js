@@ -291,9 +291,9 @@ function onModelReady({ backend, backendStatus, model }) {
   app.info = model.info;
   app.loadedId = model.id;
   app.families = model.info.families;
-  const { nLayer, nEmbd, nHead, trainingSteps } = model.info;
+  const { encoding, nLayer, nEmbd, nHead, trainingSteps } = model.info;
   $('status-model').textContent =
-    `${model.id}: ${nLayer} layers × ${nEmbd} wide, ${nHead} heads, ${trainingSteps} steps; ` +
+    `${model.id}: ${nLayer} layers × ${nEmbd} wide, ${nHead} heads, ${encoding} encoding, ${trainingSteps} steps; ` +
     `loaded in ${Math.round(model.loadMs)} ms${model.fromCache ? ' from the offline cache' : ''}`;
   $('status-cache').hidden = !model.fromCache;
   // The Bayes posterior of the model's own mixture (the manifest's copy may be stale).
