@@ -60,7 +60,7 @@ pub struct BenchHeadArgs {
 /// # Errors
 /// An unknown preset, a bin count below 4, evaluation failures.
 pub fn head_resolution(args: &BenchHeadArgs) -> Result<String> {
-    use incontext::eval::{Averages, BarFloor, DEFAULT_LEVEL, DEFAULT_RESAMPLES, EvalConfig, Evaluation, resolve_predictor};
+    use incontext::eval::{Averages, BarFloor, EvalConfig, Evaluation, resolve_predictor};
     use incontext::model::{InferenceSession, bar_borders};
     use incontext::tasks::Context;
     use incontext::train::{Trainer, preset};
@@ -69,16 +69,10 @@ pub fn head_resolution(args: &BenchHeadArgs) -> Result<String> {
     let config = preset(&args.preset)?;
     let (mixture, noise, d) = (config.mixture()?, config.noise()?, config.model.n_dims);
     let evaluation = Evaluation::new(EvalConfig {
-        mixture: mixture.clone(),
-        eval_mixture: mixture.clone(),
-        d,
-        d_eff: d,
-        points: config.model.max_points,
         prompts: args.prompts,
         noise,
         seed: args.seed,
-        resamples: DEFAULT_RESAMPLES,
-        level: DEFAULT_LEVEL,
+        ..EvalConfig::new(mixture.clone(), d, config.model.max_points)
     })?;
     let bayes = resolve_predictor("bayes", &mixture, noise, d)?;
     let bayes_nll = Averages::of(&evaluation.evaluate(bayes.as_ref())?).nll.unwrap_or(f64::NAN);

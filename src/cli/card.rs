@@ -4,7 +4,7 @@
 
 use incontext::error::{read_file, write_file};
 use incontext::eval::{
-    BarFloor, CardInputs, DEFAULT_LEVEL, DEFAULT_PROMPTS, DEFAULT_RESAMPLES, EvalConfig, EvalReport, Evaluation, TrainingLog,
+    BarFloor, CardInputs, DEFAULT_PROMPTS, EvalConfig, EvalReport, Evaluation, TrainingLog,
     card_markdown, out_of_distribution_families, resolve_predictor,
 };
 use incontext::baselines::least_squares_label;
@@ -87,16 +87,11 @@ pub fn run(args: &CardArgs) -> Result<()> {
     predictors.push(Box::new(BarFloor::new(resolve("bayes")?, meta.borders.clone())));
     let evaluate_at = |eval_mixture: Mixture, noise: NoiseRange| -> Result<EvalReport> {
         let evaluation = Evaluation::new(EvalConfig {
-            mixture: meta.mixture.clone(),
             eval_mixture,
-            d,
-            d_eff: d,
-            points: meta.config.max_points,
             prompts: args.prompts,
             noise,
             seed: args.seed,
-            resamples: DEFAULT_RESAMPLES,
-            level: DEFAULT_LEVEL,
+            ..EvalConfig::new(meta.mixture.clone(), d, meta.config.max_points)
         })?;
         let reports = predictors.iter().map(|p| evaluation.evaluate(p.as_ref())).collect::<Result<Vec<_>>>()?;
         eprintln!("evaluated on {} (noise {noise:?})", evaluation.config().eval_mixture);
