@@ -80,13 +80,6 @@ pub(crate) enum Attend<'a> {
     CachedAndSelf(&'a [CachedKeysValues]),
 }
 
-/// What the tokens attend to in one block: [`Attend`] with that block's cache.
-#[derive(Clone, Copy, Debug)]
-enum BlockAttend<'a> {
-    Within(&'a AttentionPattern),
-    CachedAndSelf(&'a CachedKeysValues),
-}
-
 /// Splits the packed projection `qkv [b, t, 3E]` into `(q, k, v)`, each `[b, H, t, hd]`.
 fn split_heads(qkv: &Tensor, n_head: usize) -> Result<(Tensor, Tensor, Tensor)> {
     let (b, t, three_e) = qkv.dims3()?;
@@ -113,14 +106,14 @@ impl Attention {
         })
     }
 
-    /// `x [b, t, E]` → `(out [b, t, E], qkv [b, t, 3E])`. `Within`: the `t` tokens attend to
-    /// each other under the pattern (the fused op). `CachedAndSelf` (`b = 1`): each of the `t`
-    /// tokens attends to the `P` cached tokens and to itself only.
-    fn forward(&self, x: &Tensor, attend: BlockAttend) -> Result<(Tensor, Tensor)> {
+    /// `x [b, t, E]` → `(out [b, t, E], qkv [b, t, 3E])` in block `layer`. `Within`: the `t`
+    /// tokens attend to each other under the pattern (the fused op). `CachedAndSelf` (`b = 1`):
+    /// each of the `t` tokens attends to the block's `P` cached tokens and to itself only.
+    fn forward(&self, x: &Tensor, attend: Attend, layer: usize) -> Result<(Tensor, Tensor)> {
         let qkv = self.c_attn.forward(x)?; // [b, t, 3E]
         let y = match attend {
-            BlockAttend::Within(pattern) => ops::self_attention(&qkv, self.n_head, pattern)?, // [b, t, E]
-            BlockAttend::CachedAndSelf(cache) => self.attend_prefix_and_self(&qkv, cache)?, // [b, t, E]
+            Attend::Within(pattern) => ops::self_attention(&qkv, self.n_head, pattern)?, // [b, t, E]
+            Attend::CachedAndSelf(cache) => self.attend_prefix_and_self(&qkv, &cache[layer])?, // [b, t, E]
         };
         Ok((self.c_proj.forward(&y)?, qkv))
     }
@@ -188,8 +181,8 @@ impl Block {
     }
 
     /// `x [b, t, E]` → `(out [b, t, E], qkv [b, t, 3E])` of this block's attention.
-    fn forward(&self, x: &Tensor, attend: BlockAttend) -> Result<(Tensor, Tensor)> {
-        let (a, qkv) = self.attn.forward(&self.ln_1.forward(x)?, attend)?;
+    fn forward(&self, x: &Tensor, attend: Attend, layer: usize) -> Result<(Tensor, Tensor)> {
+        let (a, qkv) = self.attn.forward(&self.ln_1.forward(x)?, attend, layer)?;
         let h = (x + a)?; // [b, t, E]
         let out = (&h + self.mlp.forward(&self.ln_2.forward(&h)?)?)?; // [b, t, E]
         Ok((out, qkv))
@@ -290,10 +283,7 @@ impl IclTransformer {
     pub(crate) fn run_blocks(&self, mut h: Tensor, attend: Attend, keep_cache: bool) -> Result<(Tensor, Vec<CachedKeysValues>)> {
         let mut cache = Vec::with_capacity(if keep_cache { self.blocks.len() } else { 0 });
         for (i, block) in self.blocks.iter().enumerate() {
-            let (out, qkv) = match attend {
-                Attend::Within(pattern) => block.forward(&h, BlockAttend::Within(pattern))?,
-                Attend::CachedAndSelf(cached) => block.forward(&h, BlockAttend::CachedAndSelf(&cached[i]))?,
-            };
+            let (out, qkv) = block.forward(&h, attend, i)?;
             if keep_cache {
                 let (_, keys, values) = split_heads(&qkv, self.config.n_head)?;
                 cache.push(CachedKeysValues { keys, values });
