@@ -309,6 +309,30 @@ pub trait Predictor {
     }
 }
 
+/// Leave-one-out predictions (`[n]`): for each point `i` of `context`, the prediction at `x_i`
+/// from the other `n − 1` pairs. With the true function unknown, the share of `y_i` inside
+/// their own predicted 90% intervals says whether a predictor's bands can be trusted on this
+/// data (Hastie, Tibshirani & Friedman, "The Elements of Statistical Learning", §7.10).
+///
+/// # Errors
+/// As [`Predictor::predict`] for each reduced context.
+pub fn leave_one_out(predictor: &dyn Predictor, context: &Context) -> Result<Vec<Predictive>> {
+    let (n, d) = (context.len(), context.d);
+    let mut xs = Vec::with_capacity(n.saturating_sub(1) * d);
+    let mut ys = Vec::with_capacity(n.saturating_sub(1));
+    (0..n)
+        .map(|i| {
+            xs.clear();
+            ys.clear();
+            for j in (0..n).filter(|&j| j != i) {
+                xs.extend_from_slice(context.x(j));
+                ys.push(context.ys[j]);
+            }
+            Ok(predictor.predict(&Context::new(d, &xs, &ys)?, context.x(i))?.remove(0))
+        })
+        .collect()
+}
+
 /// Checks a query block against the context's dimension.
 ///
 /// # Errors
@@ -325,6 +349,28 @@ pub fn validate_queries(d: usize, queries: &[f64]) -> Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Least squares with an intercept has a closed-form leave-one-out residual (the PRESS
+    /// identity): `y_i − ŷ_(−i) = e_i / (1 − h_ii)` with `e` the full-fit residuals and `h_ii` the
+    /// leverages `1/n + (x_i − x̄)² / Σ(x_j − x̄)²`.
+    #[test]
+    fn leave_one_out_matches_the_press_identity_of_least_squares() {
+        let xs = [-1.5, -0.4, 0.1, 0.7, 1.2, 2.6];
+        let ys = [0.3, -0.8, 0.5, 1.9, 0.4, 2.2];
+        let n = xs.len() as f64;
+        let context = Context::new(1, &xs, &ys).unwrap();
+        let loo = leave_one_out(&crate::baselines::LeastSquares { intercept: true }, &context).unwrap();
+        let (mx, my) = (xs.iter().sum::<f64>() / n, ys.iter().sum::<f64>() / n);
+        let sxx: f64 = xs.iter().map(|x| (x - mx).powi(2)).sum();
+        let slope = xs.iter().zip(&ys).map(|(x, y)| (x - mx) * (y - my)).sum::<f64>() / sxx;
+        for (i, p) in loo.iter().enumerate() {
+            let residual = ys[i] - (my + slope * (xs[i] - mx));
+            let leverage = 1.0 / n + (xs[i] - mx).powi(2) / sxx;
+            let expected = ys[i] - residual / (1.0 - leverage);
+            assert!((p.mean - expected).abs() < 1e-10, "point {i}: {} vs {expected}", p.mean);
+        }
+        assert!(leave_one_out(&crate::baselines::LeastSquares { intercept: true }, &Context::new(1, &[], &[]).unwrap()).unwrap().is_empty());
+    }
 
     fn bars() -> BarDistribution {
         BarDistribution { borders: vec![-3.0, -1.0, 0.0, 1.0, 3.0], probs: vec![0.1, 0.4, 0.3, 0.2] }

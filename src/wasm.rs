@@ -16,10 +16,10 @@
 //! [`sample_function`]) is plain Rust compiled on every target, so native code computes the
 //! exact numbers the wasm build must reproduce (the parity test in `tests/browser/`).
 
-use crate::baselines::LeastSquares;
+use crate::baselines::{LeastSquares, covering_prior};
 use crate::error::{Result, invalid};
 use crate::model::{Encoding, ModelMeta, TransformerPredictor};
-use crate::predictive::{BarDistribution, Distribution, GaussianMixture, Predictive, Predictor};
+use crate::predictive::{BarDistribution, Distribution, GaussianMixture, Predictive, Predictor, leave_one_out};
 use crate::tasks::{Context, FamilySpec, Mixture, NoiseRange, SeededRng};
 use serde::Serialize;
 
@@ -218,6 +218,27 @@ pub fn predict_summary(
     summarise(&predictor.predict(&context, queries)?, families)
 }
 
+/// Leave-one-out predictions of `predictor` on the context `(xs [n, d], ys [n])` (see
+/// [`crate::predictive::leave_one_out`]), summarised per point: `mean [n]`, `quantiles [5·n]`
+/// and family probabilities averaged over the `n` fits; bin probabilities are dropped.
+///
+/// # Errors
+/// As [`predict_summary`].
+pub fn leave_one_out_summary(predictor: &dyn Predictor, families: &[String], d: usize, xs: &[f64], ys: &[f64]) -> Result<Summary> {
+    let context = Context::new(d, xs, ys)?;
+    let summary = summarise(&leave_one_out(predictor, &context)?, families)?;
+    Ok(Summary { probs: None, borders: None, ..summary })
+}
+
+/// The prior of the reference that knows the true family ([`covering_prior`]) in text form, for
+/// the family `truth` of a shown function and the `pretraining` mixture, both in text form.
+///
+/// # Errors
+/// [`crate::Error::InvalidInput`] when either does not parse.
+pub fn covering_prior_text(truth: &str, pretraining: &str) -> Result<String> {
+    Ok(covering_prior(&FamilySpec::parse(truth)?, &Mixture::parse(pretraining)?).to_string())
+}
+
 /// Least squares with an intercept (the line a reader expects through a 2-D point cloud) on
 /// the same context, summarised without quantiles or family probabilities.
 ///
@@ -350,7 +371,10 @@ pub fn model_summary(model: &TransformerPredictor, d: usize, xs: &[f64], ys: &[f
 mod bindings {
     //! The wasm-bindgen classes and functions over the plain-Rust core above.
 
-    use super::{ModelInfo, Summary, family_infos, least_squares_summary, model_summary, predict_summary, whole_number};
+    use super::{
+        ModelInfo, Summary, covering_prior_text, family_infos, leave_one_out_summary, least_squares_summary, model_summary,
+        predict_summary, whole_number,
+    };
     use crate::baselines::BayesPosterior;
     use crate::model::TransformerPredictor;
     use crate::tasks::{Mixture, NoiseRange};
@@ -427,6 +451,19 @@ mod bindings {
             };
             to_js(model_summary(&self.predictor, d, xs, ys, queries).map_err(js_error)?)
         }
+
+        /// Leave-one-out predictions on the context `xs` (`[n, dim]`), `ys` (`[n]`): point `i`
+        /// predicted from the other `n − 1`. Returns `{mean [n], quantiles [5·n], familyProbs
+        /// [F], families [F]}` (`probs`, `borders` null).
+        #[wasm_bindgen(js_name = leaveOneOut)]
+        pub fn leave_one_out(&self, xs: &[f64], ys: &[f64], dim: Option<f64>) -> Result<JsValue, JsError> {
+            let d = match dim {
+                Some(dim) => whole_number("dim", dim).map_err(js_error)?,
+                None => self.predictor.meta().config.n_dims,
+            };
+            let families = &self.predictor.meta().config.families;
+            to_js(leave_one_out_summary(&self.predictor, families, d, xs, ys).map_err(js_error)?)
+        }
     }
 
     /// The exact Bayes posterior predictive of a pretraining mixture (SPEC.md, "Baselines").
@@ -462,6 +499,21 @@ mod bindings {
         pub fn bayes(&self, xs: &[f64], ys: &[f64], queries: &[f64]) -> Result<JsValue, JsError> {
             to_js(predict_summary(&self.bayes, &self.families, self.d, xs, ys, queries).map_err(js_error)?)
         }
+
+        /// Leave-one-out predictions on `xs` (`[n, dim]`), `ys` (`[n]`): same shape as
+        /// `Model.leaveOneOut`.
+        #[wasm_bindgen(js_name = leaveOneOut)]
+        pub fn leave_one_out(&self, xs: &[f64], ys: &[f64]) -> Result<JsValue, JsError> {
+            to_js(leave_one_out_summary(&self.bayes, &self.families, self.d, xs, ys).map_err(js_error)?)
+        }
+    }
+
+    /// The prior of "Bayes, had pretraining covered this function" for a function drawn from
+    /// `truth` (family text form) shown to a model pretrained on `mixture`: a family text to
+    /// pass to `new Reference(…)` (see [`crate::baselines::covering_prior`]).
+    #[wasm_bindgen(js_name = coveringPrior)]
+    pub fn covering_prior(truth: &str, mixture: &str) -> Result<String, JsError> {
+        covering_prior_text(truth, mixture).map_err(js_error)
     }
 
     /// Least squares with an intercept at `queries` (`[Q, dim]`) given `xs` (`[n, dim]`), `ys`

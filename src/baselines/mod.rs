@@ -15,7 +15,7 @@ mod least_squares;
 mod ridge;
 
 pub use averaging::Averaging;
-pub use bayes::{BayesConfig, BayesFit, BayesPosterior, OmegaPosterior};
+pub use bayes::{BayesConfig, BayesFit, BayesPosterior, OmegaPosterior, covering_prior};
 pub use knn::NearestNeighbours;
 pub use lasso::{Lasso, lasso_alpha_grid, lasso_path};
 pub use least_squares::{LeastSquares, with_intercept};

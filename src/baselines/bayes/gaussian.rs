@@ -15,6 +15,10 @@ pub(super) enum Basis {
     Support { coords: Vec<usize>, bias: bool },
     /// `[sin(ω u·x), cos(ω u·x)]`; `slot` indexes the family's ω grid.
     Sinusoid { slot: usize, omega: f64, u: Vec<f64> },
+    /// The concatenation `[c_1·φ_1(x), c_2·φ_2(x), …]` of weighted feature maps: with a unit
+    /// prior on the weights, `Σ_j c_j φ_j(x)·w_j` has the prior of a sum of independent
+    /// Gaussian-linear functions whose weights have variance `c_j²`.
+    Sum(Vec<(f64, Basis)>),
 }
 
 impl Basis {
@@ -24,6 +28,7 @@ impl Basis {
             Self::Linear { d_eff, bias } => d_eff + usize::from(*bias),
             Self::Support { coords, bias } => coords.len() + usize::from(*bias),
             Self::Sinusoid { .. } => 2,
+            Self::Sum(parts) => parts.iter().map(|(_, b)| b.dim()).sum(),
         }
     }
 
@@ -46,6 +51,15 @@ impl Basis {
                 let phase = omega * u.iter().zip(x).map(|(u, x)| u * x).sum::<f64>();
                 out[0] = libm::sin(phase);
                 out[1] = libm::cos(phase);
+            }
+            Self::Sum(parts) => {
+                let mut offset = 0;
+                for (c, basis) in parts {
+                    let part = &mut out[offset..offset + basis.dim()];
+                    basis.features(x, part);
+                    part.iter_mut().for_each(|v| *v *= c);
+                    offset += basis.dim();
+                }
             }
         }
     }

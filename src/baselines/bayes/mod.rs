@@ -121,6 +121,37 @@ pub struct BayesPosterior {
     families: Vec<FamilyModel>,
 }
 
+/// The prior of the reference "Bayes, had pretraining covered this function": `truth`, the
+/// family a shown function was drawn from, with every sinusoid band widened to the hull of
+/// its own band and the sinusoid bands of `pretraining` (components of positive weight). A
+/// frequency outside the trained band (`sinusoid(omega_lo=5,omega_hi=5)` against a model
+/// trained on `[0.5, 2.5]`) then lies inside a prior as wide as pretraining's plus the gap,
+/// rather than being known exactly; a `convex(α, …)` family keeps α and widens its parts.
+/// Its posterior, against the one of `pretraining`, measures what pretraining ruled out
+/// (Yadlowsky et al. 2023, §4: model selection fails outside the pretraining mixture).
+pub fn covering_prior(truth: &FamilySpec, pretraining: &Mixture) -> FamilySpec {
+    match truth {
+        FamilySpec::Sinusoid { omega_lo, omega_hi } => {
+            let (lo, hi) = pretraining
+                .components
+                .iter()
+                .filter(|c| c.weight > 0.0)
+                .filter_map(|c| match c.family {
+                    FamilySpec::Sinusoid { omega_lo, omega_hi } => Some((omega_lo, omega_hi)),
+                    _ => None,
+                })
+                .fold((*omega_lo, *omega_hi), |(lo, hi), (l, h)| (lo.min(l), hi.max(h)));
+            FamilySpec::Sinusoid { omega_lo: lo, omega_hi: hi }
+        }
+        FamilySpec::Convex { alpha, first, second } => FamilySpec::Convex {
+            alpha: *alpha,
+            first: Box::new(covering_prior(first, pretraining)),
+            second: Box::new(covering_prior(second, pretraining)),
+        },
+        other => other.clone(),
+    }
+}
+
 /// `n` midpoints of `[lo, hi]`, or `[lo]` when `lo = hi`.
 fn midpoints(lo: f64, hi: f64, n: usize) -> Vec<f64> {
     if lo == hi {
@@ -159,6 +190,84 @@ fn supports(n: usize, s: usize) -> Vec<Vec<usize>> {
     }
 }
 
+/// How `family` enters the model average, for inputs with `d_eff` active coordinates; `rng`
+/// seeds its sinusoid directions and Monte-Carlo draws.
+///
+/// A `convex(α, f1, f2)` family, `s·(α f1 + (1−α) f2)` with `s = 1/sqrt(α² + (1−α)²)`, is
+/// Gaussian-linear whenever `f1` and `f2` are: its components are every pair of their bases,
+/// concatenated with weights `s·α·sqrt(v1)` and `s·(1−α)·sqrt(v2)` under a unit prior (exact per
+/// pair; a sinusoid part keeps its ω grid and directions).
+fn family_kind(family: &FamilySpec, d_eff: usize, config: &BayesConfig, rng: &SeededRng) -> Result<FamilyKind> {
+    Ok(match family {
+        FamilySpec::Linear { bias } => FamilyKind::Gaussian {
+            bases: vec![Basis::Linear { d_eff, bias: *bias }],
+            prior_var: 1.0 / (d_eff + usize::from(*bias)) as f64,
+            omegas: Vec::new(),
+        },
+        FamilySpec::SparseLinear { s, bias } => {
+            if binomial(d_eff, *s) > MAX_COMPONENTS {
+                return invalid(format!("{family} in d = {d_eff} has too many supports"));
+            }
+            FamilyKind::Gaussian {
+                bases: supports(d_eff, *s).into_iter().map(|coords| Basis::Support { coords, bias: *bias }).collect(),
+                prior_var: 1.0 / (s + usize::from(*bias)) as f64,
+                omegas: Vec::new(),
+            }
+        }
+        FamilySpec::Sinusoid { omega_lo, omega_hi } => {
+            let omegas = midpoints(*omega_lo, *omega_hi, config.omega_grid);
+            let directions: Vec<Vec<f64>> = if d_eff == 1 {
+                vec![vec![1.0]]
+            } else {
+                let mut rng = rng.clone();
+                (0..config.directions)
+                    .map(|_| match family.sample(d_eff, &mut rng)? {
+                        SampledFunction::Sinusoid { u, .. } => Ok(u),
+                        _ => unreachable!("a sinusoid family samples sinusoids"),
+                    })
+                    .collect::<Result<_>>()?
+            };
+            if omegas.len().saturating_mul(directions.len()) > MAX_COMPONENTS {
+                return invalid("sinusoid ω grid × directions is too large");
+            }
+            let bases = omegas
+                .iter()
+                .enumerate()
+                .flat_map(|(slot, &omega)| directions.iter().map(move |u| Basis::Sinusoid { slot, omega, u: u.clone() }))
+                .collect();
+            FamilyKind::Gaussian { bases, prior_var: 1.0, omegas }
+        }
+        FamilySpec::ReluNet { .. } | FamilySpec::DecisionTree { .. } => {
+            let mut rng = rng.clone();
+            let draws = (0..config.mc_draws).map(|_| family.sample(d_eff, &mut rng)).collect::<Result<_>>()?;
+            FamilyKind::MonteCarlo { draws }
+        }
+        FamilySpec::Convex { alpha, first, second } => {
+            let scale = 1.0 / (alpha * alpha + (1.0 - alpha) * (1.0 - alpha)).sqrt();
+            let mut parts = Vec::with_capacity(2);
+            for (i, (weight, spec)) in [(alpha * scale, first), ((1.0 - alpha) * scale, second)].into_iter().enumerate() {
+                match family_kind(spec, d_eff, config, &rng.derive(i as u64))? {
+                    FamilyKind::Gaussian { bases, prior_var, .. } => parts.push((weight * prior_var.sqrt(), bases)),
+                    FamilyKind::MonteCarlo { .. } => {
+                        return invalid(format!(
+                            "{family} has no exact posterior: {spec} is not Gaussian-linear (convex combinations of linear, sparse_linear and sinusoid families are)"
+                        ));
+                    }
+                }
+            }
+            let [(c1, first), (c2, second)] = <[_; 2]>::try_from(parts).expect("two parts");
+            if first.len().saturating_mul(second.len()) > MAX_COMPONENTS {
+                return invalid(format!("{family} would need more than {MAX_COMPONENTS} components"));
+            }
+            let bases = first
+                .iter()
+                .flat_map(|b1| second.iter().map(move |b2| Basis::Sum(vec![(c1, b1.clone()), (c2, b2.clone())])))
+                .collect();
+            FamilyKind::Gaussian { bases, prior_var: 1.0, omegas: Vec::new() }
+        }
+    })
+}
+
 impl BayesPosterior {
     /// The posterior for `mixture` under observation noise `σ ~ U[noise.lo, noise.hi]` on
     /// inputs whose first `d_eff` coordinates are active, with [`BayesConfig::default`].
@@ -172,8 +281,8 @@ impl BayesPosterior {
     /// As [`BayesPosterior::new`] with explicit settings.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidInput`] for a `convex` family (evaluation-only: it is not part of
-    /// a pretraining prior), families invalid for `d_eff`, a bad noise range, zero grid sizes
+    /// [`crate::Error::InvalidInput`] for a `convex` family of a Monte-Carlo family (no exact
+    /// posterior), families invalid for `d_eff`, a bad noise range, zero grid sizes
     /// or draws, a non-positive σ floor, or more than 2²² components in all.
     pub fn with_config(mixture: &Mixture, noise: NoiseRange, d_eff: usize, config: BayesConfig) -> Result<Self> {
         let noise = NoiseRange::new(noise.lo, noise.hi)?;
@@ -191,61 +300,7 @@ impl BayesPosterior {
         let mut total = 0usize;
         let mut families = Vec::with_capacity(mixture.components.len());
         for (f, (component, prob)) in mixture.components.iter().zip(mixture.probabilities()).enumerate() {
-            let kind = match &component.family {
-                FamilySpec::Linear { bias } => FamilyKind::Gaussian {
-                    bases: vec![Basis::Linear { d_eff, bias: *bias }],
-                    prior_var: 1.0 / (d_eff + usize::from(*bias)) as f64,
-                    omegas: Vec::new(),
-                },
-                FamilySpec::SparseLinear { s, bias } => {
-                    if binomial(d_eff, *s) > MAX_COMPONENTS {
-                        return invalid(format!("{} in d = {d_eff} has too many supports", component.family));
-                    }
-                    FamilyKind::Gaussian {
-                        bases: supports(d_eff, *s).into_iter().map(|coords| Basis::Support { coords, bias: *bias }).collect(),
-                        prior_var: 1.0 / (s + usize::from(*bias)) as f64,
-                        omegas: Vec::new(),
-                    }
-                }
-                FamilySpec::Sinusoid { omega_lo, omega_hi } => {
-                    let omegas = midpoints(*omega_lo, *omega_hi, config.omega_grid);
-                    let directions: Vec<Vec<f64>> = if d_eff == 1 {
-                        vec![vec![1.0]]
-                    } else {
-                        let mut rng = root.derive(f as u64);
-                        (0..config.directions)
-                            .map(|_| match component.family.sample(d_eff, &mut rng)? {
-                                SampledFunction::Sinusoid { u, .. } => Ok(u),
-                                _ => unreachable!("a sinusoid family samples sinusoids"),
-                            })
-                            .collect::<Result<_>>()?
-                    };
-                    if omegas.len().saturating_mul(directions.len()) > MAX_COMPONENTS {
-                        return invalid("sinusoid ω grid × directions is too large");
-                    }
-                    let bases = omegas
-                        .iter()
-                        .enumerate()
-                        .flat_map(|(slot, &omega)| {
-                            directions.iter().map(move |u| Basis::Sinusoid { slot, omega, u: u.clone() })
-                        })
-                        .collect();
-                    FamilyKind::Gaussian { bases, prior_var: 1.0, omegas }
-                }
-                FamilySpec::ReluNet { .. } | FamilySpec::DecisionTree { .. } => {
-                    let mut rng = root.derive(f as u64);
-                    let draws = (0..config.mc_draws)
-                        .map(|_| component.family.sample(d_eff, &mut rng))
-                        .collect::<Result<_>>()?;
-                    FamilyKind::MonteCarlo { draws }
-                }
-                FamilySpec::Convex { .. } => {
-                    return invalid(format!(
-                        "{} is an evaluation-only family and has no pretraining prior; the Bayes posterior needs a pretraining mixture",
-                        component.family
-                    ));
-                }
-            };
+            let kind = family_kind(&component.family, d_eff, &config, &root.derive(f as u64))?;
             total = total.saturating_add(kind.components().saturating_mul(sigmas.len()));
             if total > MAX_COMPONENTS {
                 return invalid(format!("the Bayes posterior would need more than {MAX_COMPONENTS} components"));

@@ -269,12 +269,16 @@ fn predict_prompt_matches_prefix_by_prefix_prediction() {
 
 #[test]
 fn bad_models_and_contexts_are_errors() {
+    // A convex combination with a Monte-Carlo family has no exact posterior.
     let convex = Mixture::new(vec![MixtureComponent {
-        family: FamilySpec::parse("convex(alpha=0.5,linear,sinusoid)").unwrap(),
+        family: FamilySpec::parse("convex(alpha=0.5,linear,relu_net(hidden=4))").unwrap(),
         weight: 1.0,
     }])
     .unwrap();
-    assert!(matches!(BayesPosterior::new(&convex, NoiseRange::NONE, 2), Err(Error::InvalidInput(_))));
+    match BayesPosterior::new(&convex, NoiseRange::NONE, 2) {
+        Err(Error::InvalidInput(m)) => assert!(m.contains("relu_net") && m.contains("Gaussian-linear"), "{m}"),
+        other => panic!("expected an error, got {:?}", other.map(|_| ())),
+    }
     assert!(BayesPosterior::new(&mixture("sparse_linear(s=4)"), NoiseRange::NONE, 3).is_err());
     let bad_floor = BayesConfig { sigma_floor: 0.0, ..BayesConfig::default() };
     assert!(BayesPosterior::with_config(&mixture("linear"), NoiseRange::NONE, 2, bad_floor).is_err());
@@ -317,4 +321,73 @@ fn binomial_is_exact_and_saturates_and_large_sparse_families_are_refused() {
     assert!(matches!(&err, crate::Error::InvalidInput(m) if m.contains("too many supports")), "{err}");
     // C(100, 99) = 100 supports is small and allowed.
     assert!(BayesPosterior::new(&mixture("sparse_linear(s=99)"), NoiseRange::NONE, 100).is_ok());
+}
+
+/// `convex(α, linear(bias), sinusoid at one ω)` at one σ is one Gaussian-linear model over the
+/// features `[x, 1, sin ωx, cos ωx]` whose weights have variances `s²α²/2, s²α²/2, s²(1−α)²,
+/// s²(1−α)²` (`s = 1/sqrt(α² + (1−α)²)`): its predictive and evidence in function space,
+/// `K = Φ diag(v) Φᵀ + σ²I`, must match the posterior's weight-space computation.
+#[test]
+fn convex_of_gaussian_families_matches_its_function_space_closed_form() {
+    let (omega, sigma, k) = (1.7, 0.15, 9);
+    let mut rng = SeededRng::new(5);
+    let (xs, ys, queries) = (normals(&mut rng, k), normals(&mut rng, k), normals(&mut rng, 6));
+    let ctx = Context::new(1, &xs, &ys).unwrap();
+    for alpha in [0.0f64, 0.3, 0.5, 1.0] {
+        let spec = format!("convex(alpha={alpha},linear(bias),sinusoid(omega_lo={omega},omega_hi={omega}))");
+        let bayes = BayesPosterior::new(&mixture(&spec), fixed_noise(sigma), 1).unwrap();
+        let fit = bayes.fit(&ctx).unwrap();
+        let s2 = 1.0 / (alpha * alpha + (1.0 - alpha) * (1.0 - alpha));
+        let var = [s2 * alpha * alpha / 2.0, s2 * alpha * alpha / 2.0, s2 * (1.0 - alpha).powi(2), s2 * (1.0 - alpha).powi(2)];
+        let feats = |x: f64| [x, 1.0, (omega * x).sin(), (omega * x).cos()];
+        let kernel = |a: f64, b: f64| feats(a).iter().zip(feats(b)).zip(var).map(|((p, q), v)| p * q * v).sum::<f64>();
+        let cov = DMatrix::from_fn(k, k, |i, j| kernel(xs[i], xs[j]) + if i == j { sigma * sigma } else { 0.0 });
+        let cov_inv = cov.clone().try_inverse().unwrap();
+        let y = DVector::from_column_slice(&ys);
+        assert!((fit.log_marginal_likelihood() - log_normal(&ys, &cov)).abs() < 1e-9, "alpha {alpha}");
+        for (p, &q) in fit.predict(&queries).unwrap().iter().zip(&queries) {
+            let kq = DVector::from_fn(k, |i, _| kernel(xs[i], q));
+            let mean = (kq.transpose() * &cov_inv * &y)[0];
+            let variance = kernel(q, q) - (kq.transpose() * &cov_inv * &kq)[0] + sigma * sigma;
+            assert!((p.mean - mean).abs() < 1e-9, "alpha {alpha}: mean {} vs {mean}", p.mean);
+            let v = p.distribution.as_ref().unwrap().variance();
+            assert!((v - variance).abs() < 1e-9 * variance.max(1.0), "alpha {alpha}: variance {v} vs {variance}");
+        }
+    }
+}
+
+/// With α = 1 the sinusoid part has weight 0: every ω component is the line's posterior, so
+/// the ω grid averages identical predictions.
+#[test]
+fn convex_with_alpha_one_is_its_first_family() {
+    let mut rng = SeededRng::new(8);
+    let (xs, ys, queries) = (normals(&mut rng, 7), normals(&mut rng, 7), normals(&mut rng, 3));
+    let ctx = Context::new(1, &xs, &ys).unwrap();
+    let noise = NoiseRange::new(0.05, 0.2).unwrap();
+    let convex = BayesPosterior::new(&mixture("convex(alpha=1,linear(bias),sinusoid)"), noise, 1).unwrap();
+    let line = BayesPosterior::new(&mixture("linear(bias)"), noise, 1).unwrap();
+    for (a, b) in convex.predict(&ctx, &queries).unwrap().iter().zip(line.predict(&ctx, &queries).unwrap()) {
+        assert!((a.mean - b.mean).abs() < 1e-9, "{} vs {}", a.mean, b.mean);
+        let (va, vb) = (a.distribution.as_ref().unwrap().variance(), b.distribution.as_ref().unwrap().variance());
+        assert!((va - vb).abs() < 1e-9, "{va} vs {vb}");
+    }
+}
+
+#[test]
+fn covering_prior_widens_sinusoid_bands_to_pretraining_and_keeps_other_families() {
+    let pretraining = mixture("linear(bias):1,sinusoid(omega_lo=0.5,omega_hi=2.5):1,sinusoid(omega_lo=0.1,omega_hi=0.2):0");
+    let cover = |truth: &str| covering_prior(&FamilySpec::parse(truth).unwrap(), &pretraining).to_string();
+    assert_eq!(cover("sinusoid(omega_lo=5,omega_hi=5)"), "sinusoid(omega_lo=0.5,omega_hi=5)");
+    assert_eq!(cover("sinusoid(omega_lo=1,omega_hi=1)"), "sinusoid(omega_lo=0.5,omega_hi=2.5)");
+    assert_eq!(
+        cover("convex(alpha=0.5,linear(bias),sinusoid(omega_lo=0.3,omega_hi=0.3))"),
+        "convex(alpha=0.5,linear(bias),sinusoid(omega_lo=0.3,omega_hi=2.5))"
+    );
+    assert_eq!(cover("relu_net(hidden=100,bias)"), "relu_net(hidden=100,bias)");
+    // Without sinusoids in pretraining the drawn band is kept as it is.
+    let lines = mixture("linear(bias)");
+    assert_eq!(
+        covering_prior(&FamilySpec::parse("sinusoid(omega_lo=5,omega_hi=5)").unwrap(), &lines).to_string(),
+        "sinusoid(omega_lo=5,omega_hi=5)"
+    );
 }
