@@ -5,6 +5,7 @@ import { parseHash, encodeHash, defaultState, compact } from './lib/state.js';
 import { parseCsv, CsvError, spreadSubsample, contextStats, IDENTITY, toModelX, toModelY, fromModelY } from './lib/csv.js';
 import { Plot } from './lib/plot.js';
 import { Experiments } from './lib/experiments.js';
+import { fitToTruth, leaveOneOutFit, confidentlyWrong } from './lib/fit.js';
 
 const EMBED = document.body.dataset.embed === 'true';
 const QUERIES = 128; // query points per model curve (the bench also times 256)
@@ -41,6 +42,8 @@ const app = {
   info: null, // loaded model's info (from wasm)
   loadedId: '',
   reference: null, // {mixture, noise}
+  covering: null, // {truth, mixture, prior, sigma}: the Bayes posterior that knows the true family
+  loo: { model: null, bayes: null }, // leave-one-out summaries, display units, with their points' key
   families: [], // [{name, spec, weight}] of the pretraining mixture
   backend: '',
   view: null, // last rendered view (display units)
@@ -172,9 +175,10 @@ modelChannel.worker.onmessage = ({ data }) => {
 bayesChannel.worker.onmessage = ({ data }) => {
   if (forExperiments(data, 'bayes')) return;
   if (data.type === 'reference') onReference(data);
+  else if (data.type === 'covering') onCovering(data);
   else if (data.type === 'result') onResult(bayesChannel, data);
   else if (data.type === 'error' && data.stage === 'predict') {
-    onResult(bayesChannel, { id: data.id, bayes: null, ms: {}, errors: { bayes: data.message } });
+    onResult(bayesChannel, { id: data.id, bayes: null, covering: null, ms: {}, errors: { bayes: data.message } });
   } else if (data.type === 'error') message('worker-bayes', `Bayes posterior: ${data.message}`);
 };
 
@@ -298,6 +302,7 @@ function onModelReady({ backend, backendStatus, model }) {
   $('status-cache').hidden = !model.fromCache;
   // The Bayes posterior of the model's own mixture (the manifest's copy may be stale).
   bayesChannel.post({ type: 'reference', mixture: model.info.mixture, noise: model.info.noise });
+  postCovering();
   fillFamilyControls();
   refreshTruth();
   requestPrediction();
@@ -332,8 +337,29 @@ function onReference({ backend, reference, error }) {
   if (!app.info && reference) app.families = reference.families;
   fillFamilyControls();
   refreshTruth();
+  postCovering();
   requestPrediction();
   experiments?.modelChanged();
+}
+
+/** Sets (or clears) the Bayes worker's reference that knows the true family of the shown function. */
+function postCovering() {
+  const truth = app.state.truth;
+  const mixture = app.info?.mixture ?? app.reference?.mixture;
+  if (!truth || !mixture) {
+    if (app.covering) bayesChannel.post({ type: 'covering', truth: null });
+    app.covering = null;
+    return;
+  }
+  const c = app.covering;
+  if (c?.truth === truth.family && c?.sigma === truth.sigma && c?.mixture === mixture) return;
+  bayesChannel.post({ type: 'covering', truth: truth.family, mixture, sigma: truth.sigma });
+}
+
+function onCovering({ covering, error }) {
+  app.covering = covering;
+  message('covering', error ?? '', 'warning');
+  requestPrediction();
 }
 
 function maxContext() {
@@ -346,17 +372,34 @@ function transform() {
   return app.state.std ? contextStats(app.state.points.slice(0, maxContext())) : IDENTITY;
 }
 
-function requestPrediction() {
+/** The context as used (the first `maxContext()` points), as a key for leave-one-out results. */
+function contextKey() {
+  return JSON.stringify([app.state.std, app.state.points.slice(0, maxContext())]);
+}
+
+/**
+ * Asks both workers for predictions on the current points. `settled` (false while a point is
+ * being dragged) adds leave-one-out fits when the true function is unknown: they cost one fit
+ * per point, so they wait for the edit to end.
+ */
+function requestPrediction(settled = true) {
+  const s = app.state;
   const t = transform();
-  const used = app.state.points.slice(0, maxContext());
+  const used = s.points.slice(0, maxContext());
   const xs = used.map((p) => toModelX(t, p[0]));
   const ys = used.map((p) => toModelY(t, p[1]));
+  const loo = settled && !s.truth && used.length >= 3 && Boolean(FIT_TABLE);
   const build = (count, want) => {
     const xsDisplay = plot.queryXs(count);
-    return { id: app.nextId++, t, xsDisplay, message: { xs, ys, queries: xsDisplay.map((x) => toModelX(t, x)), want } };
+    const message = { xs, ys, queries: xsDisplay.map((x) => toModelX(t, x)), want };
+    return { id: app.nextId++, t, xsDisplay, key: contextKey(), points: used, message };
   };
-  modelChannel.request(build(QUERIES, { model: Boolean(app.info), bayes: false, ls: app.state.ls }));
-  if (app.state.bayes && app.reference) bayesChannel.request(build(QUERIES_BAYES, { model: false, bayes: true, ls: false }));
+  modelChannel.request(build(QUERIES, { model: Boolean(app.info), bayes: false, ls: s.ls, loo }));
+  const bayes = s.bayes && Boolean(app.reference);
+  const covering = s.covering && Boolean(app.covering && app.truth);
+  if (bayes || covering || (loo && app.reference)) {
+    bayesChannel.request(build(QUERIES_BAYES, { model: false, bayes: bayes || (loo && Boolean(app.reference)), covering, ls: false, loo }));
+  }
   document.body.dataset.busy = 'true';
 }
 
@@ -367,16 +410,30 @@ function toDisplay(summary, t, xs) {
   return { ...summary, xs, mean: map(summary.mean), quantiles: map(summary.quantiles), borders: map(summary.borders) };
 }
 
-const LABELS = { model: 'Model', bayes: 'Bayes posterior', ls: 'Least squares' };
+const LABELS = {
+  model: 'Model',
+  bayes: 'Bayes posterior',
+  covering: 'Bayes posterior that knows the true family',
+  ls: 'Least squares',
+  looModel: 'Model (leave-one-out)',
+  looBayes: 'Bayes posterior (leave-one-out)',
+};
 
 function onResult(channel, result) {
   const request = channel.finish(result.id);
   if (!request) return;
-  const keys = channel === bayesChannel ? ['bayes'] : ['model', 'ls'];
+  const keys = channel === bayesChannel ? ['bayes', 'covering'] : ['model', 'ls'];
   app.view = app.view ?? {};
   for (const key of keys) {
     message(`predict-${key}`, result.errors[key] ? `${LABELS[key]}: ${result.errors[key]}` : '');
     app.view[key] = request.message.want[key] ? toDisplay(result[key], request.t, request.xsDisplay) : null;
+  }
+  if (request.message.want.loo) {
+    const [key, which] = channel === bayesChannel ? ['looBayes', 'bayes'] : ['looModel', 'model'];
+    message(`predict-${key}`, result.errors[key] ? `${LABELS[key]}: ${result.errors[key]}` : '');
+    const pointXs = request.points.map((p) => p[0]);
+    const summary = toDisplay(result[key], request.t, pointXs);
+    app.loo[which] = summary && { key: request.key, ys: request.points.map((p) => p[1]), summary };
   }
   if (channel === modelChannel) {
     if (result.model && !app.firstPrediction) {
@@ -433,17 +490,112 @@ function render() {
     labels: { x: s.xLabel || 'x', y: s.yLabel || 'y' },
     model: v.model,
     bayes: v.bayes,
+    covering: truth ? v.covering : null,
     ls: v.ls,
     truth,
-    show: { bands: s.bands, heat: s.heat, ls: s.ls, bayes: s.bayes },
+    show: { bands: s.bands, heat: s.heat, ls: s.ls, bayes: s.bayes, covering: s.covering },
   });
   renderBeliefs(v);
+  renderFit(v, truth);
   renderWarnings();
   $('source').textContent = s.source ? `Data: ${s.source}` : '';
   $('legend-ls').hidden = !s.ls;
   $('legend-truth').hidden = !truth;
   $('legend-model').hidden = !app.info;
   $('legend-bayes').hidden = !s.bayes || !app.reference;
+  const legendCovering = $('legend-covering');
+  if (legendCovering) {
+    legendCovering.hidden = !(s.covering && truth && v.covering);
+    $('legend-covering-prior').textContent = app.covering ? `prior ${app.covering.prior}, σ = ${app.covering.sigma.toFixed(3)}` : '';
+  }
+}
+
+// --- fit: against the true function, or leave-one-out ---------------------------------------------
+
+const FIT_TABLE = $('fit');
+const FIT_ROWS = [
+  ['model', 'model'],
+  ['bayes', 'Bayes, pretraining prior'],
+  ['covering', 'Bayes, had pretraining covered this function'],
+  ['ls', 'least squares'],
+];
+const pct = (v) => (v === null ? '—' : `${Math.round(100 * v)}%`);
+const num = (v) => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(2));
+
+/** The last fit numbers, for the browser tests: `{mode, rows: {model: {rmse, coverage, n}, …}}`. */
+app.fit = null;
+
+/**
+ * Under the plot: with a known true function, each predictor's error against it and the share
+ * of the curve inside its 90% band; with data, leave-one-out error and the share of points
+ * inside the band predicted from the other points. Says plainly when the model is
+ * confidently wrong.
+ */
+function renderFit(v, truth) {
+  if (!FIT_TABLE) return;
+  const rows = {};
+  let mode = null;
+  if (truth) {
+    mode = 'truth';
+    for (const [key] of FIT_ROWS) {
+      const shown = key === 'model' ? v[key] : app.state[key] && v[key];
+      const fit = shown ? fitToTruth(v[key], truth) : null;
+      if (fit) rows[key] = fit;
+    }
+  } else {
+    const key = contextKey();
+    for (const which of ['model', 'bayes']) {
+      const loo = app.loo[which];
+      if (loo?.key === key) rows[which] = leaveOneOutFit(loo.summary, loo.ys);
+    }
+    if (Object.keys(rows).length) mode = 'loo';
+  }
+  app.fit = mode && { mode, truth: app.state.truth?.family ?? null, rows };
+  FIT_TABLE.hidden = !mode;
+  if (!mode) {
+    message('fit', '');
+    return;
+  }
+  const { x0, x1 } = app.domain;
+  $('fit-caption').textContent = mode === 'truth'
+    ? `Against the true function over the plot's range x ∈ [${num(x0)}, ${num(x1)}]`
+    : `Leave-one-out: each of the ${app.state.points.slice(0, maxContext()).length} points predicted from the others (the true function is unknown)`;
+  $('fit-error-head').textContent = mode === 'truth' ? 'error vs true curve (RMSE)' : 'error (RMSE)';
+  $('fit-coverage-head').textContent = mode === 'truth' ? 'true curve inside 90% band' : 'points inside their 90% band';
+  const body = $('fit-rows');
+  body.replaceChildren();
+  for (const [key, name] of FIT_ROWS) {
+    const fit = rows[key];
+    if (!fit) continue;
+    const tr = document.createElement('tr');
+    tr.dataset.predictor = key;
+    for (const text of [name, num(fit.rmse), pct(fit.coverage)]) {
+      const cell = document.createElement(tr.children.length ? 'td' : 'th');
+      if (!tr.children.length) cell.scope = 'row';
+      cell.textContent = text;
+      tr.append(cell);
+    }
+    body.append(tr);
+  }
+  const model = rows.model;
+  const covering = rows.covering;
+  const ratio = model && covering ? model.rmse / covering.rmse : 0;
+  const better = ratio > 3
+    ? `A Bayesian whose prior covers this function errs ${num(ratio)}× less (RMSE ${num(covering.rmse)} against ${num(model.rmse)}): ` +
+      'the points held the information; the model\'s pretraining ruled it out.'
+    : '';
+  let note = '';
+  let kind = 'warning';
+  if (model && mode === 'truth' && model.coverage !== null && model.coverage < 0.5) {
+    note = `The model is confidently wrong here: its 90% band holds only ${pct(model.coverage)} of the true curve. ${better}`.trim();
+  } else if (model && mode === 'truth' && better) {
+    note = better;
+    kind = 'note';
+  } else if (model && mode === 'loo' && confidentlyWrong(model.coverage, model.n)) {
+    note = `The model is confidently wrong here: only ${model.inside} of ${model.n} points lie inside the 90% band ` +
+      'predicted from the other points. These points look unlike anything in its pretraining.';
+  }
+  message('fit', note, kind);
 }
 
 function renderBeliefs(v) {
@@ -529,6 +681,7 @@ function update(changes) {
   Object.assign(app.state, changes);
   app.state.points = canonical(app.state.points);
   if ('points' in changes || 'std' in changes) fitDomain();
+  if ('truth' in changes) postCovering();
   syncControls();
   plot.setPoints(app.state.points);
   writeHash();
@@ -538,7 +691,7 @@ function update(changes) {
 
 function syncControls() {
   const s = app.state;
-  for (const key of ['bands', 'heat', 'ls', 'bayes']) {
+  for (const key of ['bands', 'heat', 'ls', 'bayes', 'covering']) {
     const box = $(`show-${key}`);
     if (box) box.checked = s[key];
   }
@@ -712,7 +865,7 @@ const plot = new Plot($('plot'), {
       syncControls();
       writeHash();
     }
-    requestPrediction();
+    requestPrediction(final);
   },
   onCursor(text) {
     $('cursor-status').textContent = text;
@@ -720,7 +873,7 @@ const plot = new Plot($('plot'), {
 });
 
 function bindControls() {
-  for (const key of ['bands', 'heat', 'ls', 'bayes']) {
+  for (const key of ['bands', 'heat', 'ls', 'bayes', 'covering']) {
     $(`show-${key}`)?.addEventListener('change', (e) => update({ [key]: e.target.checked }));
   }
   $('backend-choice')?.addEventListener('change', (e) => modelChannel.post({ type: 'backend', preference: e.target.value }));
@@ -792,6 +945,7 @@ function applyHash() {
   if (state.truth?.family !== app.state.truth?.family || state.truth?.seed !== app.state.truth?.seed) app.truth = null;
   const modelChanged = state.model !== app.state.model;
   app.state = state;
+  postCovering();
   fitDomain();
   syncControls();
   plot.setPoints(state.points);
@@ -809,6 +963,14 @@ window.incontext = {
   },
   get info() {
     return app.info;
+  },
+  /** Draws `k` points of a function from `family` with `seed`, as "Sample a function" does. */
+  sample(family, seed, k) {
+    return sampleTruth(family, seed, k);
+  },
+  /** The fit table's numbers: `{mode: 'truth' | 'loo', truth, rows: {model, bayes, covering, ls}}`. */
+  get fit() {
+    return app.fit && structuredClone(app.fit);
   },
   /** The model's (or else Bayes's) predicted mean at display x, from the last result. */
   meanAt(x, which = 'model') {

@@ -6,7 +6,9 @@
 // Protocol (DESIGN.md, "Worker protocol"). Page → worker:
 //   {type: 'load', id, url, bytes, sha256}         load a model (size and hash from the manifest)
 //   {type: 'reference', mixture, noise: [lo, hi]}  set the Bayes posterior's pretraining mixture
-//   {type: 'predict', id, xs, ys, queries, want: {model, bayes, ls}}   1-D inputs, model units
+//   {type: 'covering', truth, mixture, sigma}      set (truth = family text) or clear (null) the
+//                                                   Bayes posterior of a prior covering the truth
+//   {type: 'predict', id, xs, ys, queries, want: {model, bayes, covering, ls, loo}}   1-D, model units
 //   {type: 'sample', id, family, seed, k, sigma, curveXs}
 //   {type: 'backend', preference: 'auto' | 'webgpu' | 'wasm-simd'}   the reader's backend choice
 //   {type: 'experiment', id, which: 'model' | 'bayes', family, seed, prompts, points, noise}
@@ -16,13 +18,15 @@
 //   {type: 'ready', backend, backendStatus, model: {id, info, fromCache, loadMs}}
 //   {type: 'backend', backend, preference, note, adapter}   after a choice or a fallback (lib/backend.js)
 //   {type: 'reference', backend, reference: {mixture, noise, families} | null, error}
-//   {type: 'result', id, model, bayes, ls, ms: {model?, bayes?, ls?}, errors: {model?, bayes?, ls?}}
+//   {type: 'covering', covering: {truth, mixture, prior, sigma} | null, error}
+//   {type: 'result', id, model, bayes, covering, ls, looModel, looBayes, ms: {…}, errors: {…}}
+//                                                   loo…: leave-one-out on the context (want.loo)
 //   {type: 'sample', id, sample: {xs, ys, curve, family}}
 //   {type: 'experiment-progress' | 'experiment-result', id, which, …}   (lib/experiment-run.js)
 //   {type: 'error', id, stage, message}
 // Summaries hold Float64Arrays whose buffers are transferred to the page.
 
-import init, { Model, Reference, GpuModel, leastSquares, sampleFunction } from './pkg/incontext.js';
+import init, { Model, Reference, GpuModel, coveringPrior, leastSquares, sampleFunction } from './pkg/incontext.js';
 import { Backends } from './lib/backend.js';
 import { runExperiment } from './lib/experiment-run.js';
 
@@ -31,6 +35,7 @@ const backends = new Backends(GpuModel, self.navigator); // the model's: WebGPU 
 self.incontextBackends = backends; // for the browser tests (tests/browser/gpu.test.mjs)
 let model = null; // {id, wasm: Model, info}
 let reference = null; // {mixture, noise, families, wasm: Reference}
+let covering = null; // {truth, prior, sigma, wasm: Reference}: Bayes had pretraining covered the truth
 let loadToken = 0;
 
 const wasmReady = init({ module_or_path: new URL('./pkg/incontext_bg.wasm', import.meta.url) });
@@ -110,6 +115,26 @@ function setReference({ mixture, noise }) {
   self.postMessage({ type: 'reference', backend: BACKEND, reference: info, error });
 }
 
+/** The reference that knows the true family: its prior covers the shown function's family. */
+function setCovering({ truth, mixture, sigma }) {
+  const same = covering && truth && covering.truth === truth && covering.mixture === mixture && covering.sigma === sigma;
+  let error = null;
+  if (!same) {
+    covering?.wasm.free();
+    covering = null;
+    if (truth) {
+      try {
+        const prior = coveringPrior(truth, mixture);
+        covering = { truth, mixture, prior, sigma, wasm: new Reference(prior, sigma, sigma, 1) };
+      } catch (e) {
+        error = `The Bayes posterior that knows the true family is unavailable for ${truth}: ${e.message}`;
+      }
+    }
+  }
+  const info = covering && { truth: covering.truth, mixture: covering.mixture, prior: covering.prior, sigma: covering.sigma };
+  self.postMessage({ type: 'covering', covering: info, error });
+}
+
 function transferables(...summaries) {
   const out = [];
   for (const s of summaries) {
@@ -120,7 +145,7 @@ function transferables(...summaries) {
 }
 
 async function predict({ id, xs, ys, queries, want }) {
-  const result = { type: 'result', id, model: null, bayes: null, ls: null, ms: {}, errors: {} };
+  const result = { type: 'result', id, model: null, bayes: null, covering: null, ls: null, looModel: null, looBayes: null, ms: {}, errors: {} };
   const x = Float64Array.from(xs);
   const y = Float64Array.from(ys);
   const q = Float64Array.from(queries);
@@ -147,8 +172,12 @@ async function predict({ id, xs, ys, queries, want }) {
     }
   }
   if (want.bayes && reference) run('bayes', () => reference.wasm.bayes(x, y, q));
+  if (want.covering && covering) run('covering', () => covering.wasm.bayes(x, y, q));
   if (want.ls) run('ls', () => leastSquares(x, y, q, 1));
-  self.postMessage(result, transferables(result.model, result.bayes, result.ls));
+  if (want.loo && want.model && model) run('looModel', () => model.wasm.leaveOneOut(x, y, 1));
+  if (want.loo && want.bayes && reference) run('looBayes', () => reference.wasm.leaveOneOut(x, y));
+  const summaries = [result.model, result.bayes, result.covering, result.ls, result.looModel, result.looBayes];
+  self.postMessage(result, transferables(...summaries));
 }
 
 self.onmessage = async ({ data }) => {
@@ -165,6 +194,9 @@ self.onmessage = async ({ data }) => {
         break;
       case 'reference':
         setReference(data);
+        break;
+      case 'covering':
+        setCovering(data);
         break;
       case 'predict':
         await predict(data);

@@ -282,6 +282,72 @@ test('sample a function and the out-of-distribution sliders', async () => {
   await context.close();
 });
 
+/** Sets a range input and fires its `input` event. */
+async function slide(page, id, value) {
+  await page.locator(`#${id}`).fill(String(value));
+  await page.locator(`#${id}`).dispatchEvent('input');
+}
+
+/** The fit table's numbers once they are for the function `family` and include `keys`. */
+async function fitFor(page, family, keys) {
+  await page.waitForFunction(
+    ([family, keys]) => {
+      const fit = window.incontext.fit;
+      return window.incontext.settled && fit?.truth === family && keys.every((k) => fit.rows[k]);
+    },
+    [family, keys],
+    { timeout: 120000 },
+  );
+  return page.evaluate(() => window.incontext.fit);
+}
+
+test('outside pretraining the model is confidently wrong where a Bayesian that knows the family is not', { skip: !hasModel }, async () => {
+  const { context, page } = await open();
+  // A frequency outside the trained band [0.5, 2.5], 30 points, a fixed draw.
+  const omegaFamily = 'sinusoid(omega_lo=5,omega_hi=5)';
+  await page.evaluate((f) => window.incontext.sample(f, 7, 30), omegaFamily);
+  const omega = await fitFor(page, omegaFamily, ['model', 'bayes', 'covering']);
+  await page.screenshot({ path: `${artifacts}/ood-omega5.png`, fullPage: true });
+  const { model, covering } = omega.rows;
+  assert.ok(covering.rmse < 0.5 * model.rmse, `ω = 5: covering RMSE ${covering.rmse} vs model ${model.rmse}`);
+  assert.ok(model.coverage < 0.5, `ω = 5: the model's 90% band holds ${model.coverage} of the true curve`);
+  assert.ok(covering.coverage > model.coverage, `ω = 5: covering band ${covering.coverage} vs model ${model.coverage}`);
+  assert.match(await messages(page), /confidently wrong/);
+  assert.equal(await page.locator('#legend-covering').isVisible(), true);
+  // A convex combination of the two pretraining families, α = 0.5.
+  const convexFamily = 'convex(alpha=0.5,linear(bias),sinusoid(omega_lo=0.5,omega_hi=2.5))';
+  await page.evaluate((f) => window.incontext.sample(f, 7, 30), convexFamily);
+  const convex = await fitFor(page, convexFamily, ['model', 'bayes', 'covering']);
+  await page.screenshot({ path: `${artifacts}/ood-convex.png`, fullPage: true });
+  const c = convex.rows;
+  assert.ok(c.covering.rmse < 0.5 * c.model.rmse, `α = 0.5: covering RMSE ${c.covering.rmse} vs model ${c.model.rmse}`);
+  assert.ok(c.model.coverage < 0.9, `α = 0.5: the model's band holds ${c.model.coverage} of the true curve`);
+  assert.match(await messages(page), /prior covers this function errs [\d.]+× less/);
+  // Pasted data (no true function): leave-one-out instead. A noisy line is in the model's
+  // pretraining (after standardising) and is not flagged; an aliased fast sine is.
+  const xs = Array.from({ length: 40 }, (_, i) => i);
+  const paste = async (rows) => {
+    await page.locator('#csv').fill(`x,y\n${rows.map(([x, y]) => `${x},${y.toFixed(3)}`).join('\n')}`);
+    await page.locator('#use-csv').click();
+    await page.waitForFunction(
+      (y0) => window.incontext.settled && window.incontext.state.points[0][1] === y0 && window.incontext.fit?.rows.model && window.incontext.fit.rows.bayes,
+      Number(rows[0][1].toFixed(3)),
+    );
+    return page.evaluate(() => window.incontext.fit);
+  };
+  const line = await paste(xs.map((x) => [x, 0.5 * x + 3 + (((x * 7919) % 13) - 6) / 6]));
+  assert.equal(line.mode, 'loo');
+  assert.equal(line.rows.model.n, 40);
+  assert.ok(line.rows.model.coverage >= 0.8, `a noisy line: ${line.rows.model.coverage} of points inside their leave-one-out band`);
+  assert.doesNotMatch(await messages(page), /confidently wrong/);
+  const sine = await paste(xs.map((x) => [x, Math.sin(2.2 * x)]));
+  assert.ok(sine.rows.model.coverage < 0.7, `an aliased sine: ${sine.rows.model.coverage} inside`);
+  assert.match(await messages(page), /confidently wrong here: only \d+ of 40 points/);
+  await page.screenshot({ path: `${artifacts}/loo-sine.png`, fullPage: true });
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});
+
 test('embed.html and the <incontext-demo> element show the given points', async () => {
   const { context, page } = await open('#pts=-1,0.5;1,-0.5', { path: 'embed.html', viewport: { width: 720, height: 420 } });
   assert.deepEqual((await state(page)).points, [[-1, 0.5], [1, -0.5]]);

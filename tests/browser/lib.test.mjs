@@ -94,3 +94,47 @@ test('standardisation uses the context mean and population standard deviation', 
   assert.deepEqual(contextStats([[2, 7]]), { mx: 2, sx: 1, my: 7, sy: 1 });
   assert.deepEqual(contextStats([]), { mx: 0, sx: 1, my: 0, sy: 1 });
 });
+
+test('fit against the true curve: RMSE and the share of the curve inside the 90% band, by hand', async () => {
+  const { fitToTruth, interpolate } = await import('../../www/lib/fit.js');
+  // True curve y = 2x on [0, 2], sampled every 0.5.
+  const truth = { xs: [0, 0.5, 1, 1.5, 2], ys: [0, 1, 2, 3, 4] };
+  assert.equal(interpolate(truth.xs, truth.ys, 0.75), 1.5);
+  assert.equal(interpolate(truth.xs, truth.ys, 2), 4);
+  assert.equal(interpolate(truth.xs, truth.ys, 2.1), null);
+  // Queries 0.25, 1, 1.75 and 3 (off the curve: not scored); true values 0.5, 2, 3.5.
+  const q = 4;
+  const summary = {
+    xs: [0.25, 1, 1.75, 3],
+    mean: [0.5, 3, 2.5, 99],
+    // level-major [5·Q]: 5%, 25%, 50%, 75%, 95%
+    quantiles: Float64Array.from([
+      0, 2.5, 2, 0, // 5%
+      0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 25/50/75% unused
+      1, 3.5, 3, 0, // 95%
+    ]),
+  };
+  assert.equal(summary.quantiles.length, 5 * q);
+  const fit = fitToTruth(summary, truth);
+  assert.equal(fit.n, 3);
+  assert.ok(Math.abs(fit.rmse - Math.sqrt((0 + 1 + 1) / 3)) < 1e-12);
+  // 0.5 ∈ [0, 1] yes; 2 ∈ [2.5, 3.5] no; 3.5 ∈ [2, 3] no.
+  assert.ok(Math.abs(fit.coverage - 1 / 3) < 1e-12);
+  assert.equal(fitToTruth({ ...summary, quantiles: null }, truth).coverage, null);
+  assert.equal(fitToTruth({ xs: [5], mean: [0], quantiles: null }, truth), null);
+});
+
+test('leave-one-out fit and the confidently-wrong rule, by hand', async () => {
+  const { leaveOneOutFit, confidentlyWrong } = await import('../../www/lib/fit.js');
+  const ys = [1, 2, 3];
+  const loo = { mean: [1, 1, 5], quantiles: Float64Array.from([0, 0, 0, ...new Array(9).fill(0), 2, 1.5, 4]) };
+  const fit = leaveOneOutFit(loo, ys);
+  assert.ok(Math.abs(fit.rmse - Math.sqrt((0 + 1 + 4) / 3)) < 1e-12);
+  assert.deepEqual([fit.inside, fit.n], [2, 3]); // 1 ∈ [0, 2], 2 ∉ [0, 1.5], 3 ∈ [0, 4]
+  assert.equal(leaveOneOutFit({ mean: [1] }, ys), null);
+  // n = 40: the threshold is 0.9 − 2·sqrt(0.09/40) = 0.805.
+  assert.equal(confidentlyWrong(0.8, 40), true);
+  assert.equal(confidentlyWrong(0.81, 40), false);
+  assert.equal(confidentlyWrong(0.1, 7), false); // too few points to say
+  assert.equal(confidentlyWrong(null, 40), false);
+});

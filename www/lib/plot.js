@@ -66,7 +66,7 @@ export class Plot {
     root.append(this.canvas, this.svg);
     const clipId = `plot-clip-${Math.random().toString(36).slice(2)}`;
     this.clip = el('rect', {}, el('clipPath', { id: clipId }, el('defs', {}, this.svg)));
-    for (const name of ['grid', 'axes', 'band90', 'band50', 'bayes', 'truth', 'ls', 'mean', 'points', 'cursor']) {
+    for (const name of ['grid', 'axes', 'band90', 'band50', 'bayes', 'covering', 'truth', 'ls', 'mean', 'points', 'cursor']) {
       this.layers[name] = el('g', { class: `layer-${name}` }, this.svg);
       if (!['grid', 'axes', 'points'].includes(name)) this.layers[name].setAttribute('clip-path', `url(#${clipId})`);
     }
@@ -397,16 +397,17 @@ export class Plot {
   }
 
   /**
-   * Redraws everything. `view`: {domain, labels, model, bayes, ls (summaries in display units,
-   * each with its query inputs `xs`), truth: {xs, ys} | null, show: {bands, heat, ls, bayes}}.
+   * Redraws everything. `view`: {domain, labels, model, bayes, covering, ls (summaries in
+   * display units, each with its query inputs `xs`), truth: {xs, ys} | null, show: {bands,
+   * heat, ls, bayes, covering}}. `covering` is the Bayes posterior that knows the true family.
    */
   render(view) {
     this.last = view;
     if (view.domain) this.domain = view.domain;
     if (view.labels) this.labels = view.labels;
     this.#axes();
-    for (const name of ['band90', 'band50', 'bayes', 'truth', 'ls', 'mean']) this.layers[name].replaceChildren();
-    const { model, bayes, ls, truth, show = {} } = view;
+    for (const name of ['band90', 'band50', 'bayes', 'covering', 'truth', 'ls', 'mean']) this.layers[name].replaceChildren();
+    const { model, bayes, covering, ls, truth, show = {} } = view;
     this.#heat(model?.xs, show.heat && model ? model.probs : null, model?.borders);
     const level = (s, l) => s.quantiles.subarray(l * s.xs.length, (l + 1) * s.xs.length);
     if (model) {
@@ -416,12 +417,13 @@ export class Plot {
       }
       this.#line(this.layers.mean, model.xs, model.mean, 'mean');
     }
-    if (bayes && show.bayes) {
-      if (show.bands && bayes.quantiles) {
-        this.#line(this.layers.bayes, bayes.xs, level(bayes, 0), 'bayes-band');
-        this.#line(this.layers.bayes, bayes.xs, level(bayes, 4), 'bayes-band');
+    for (const [name, s, on] of [['bayes', bayes, show.bayes], ['covering', covering, show.covering]]) {
+      if (!s || !on) continue;
+      if (show.bands && s.quantiles) {
+        this.#line(this.layers[name], s.xs, level(s, 0), `${name}-band`);
+        this.#line(this.layers[name], s.xs, level(s, 4), `${name}-band`);
       }
-      this.#line(this.layers.bayes, bayes.xs, bayes.mean, 'bayes-mean');
+      this.#line(this.layers[name], s.xs, s.mean, `${name}-mean`);
     }
     if (ls && show.ls) this.#line(this.layers.ls, ls.xs, ls.mean, 'ls');
     if (truth) this.#line(this.layers.truth, truth.xs, truth.ys, 'truth');

@@ -12,9 +12,12 @@ export const LIMITS = Object.freeze({
 });
 
 /** Boolean view options and their defaults. */
-export const FLAGS = Object.freeze({ bands: true, heat: false, ls: true, bayes: true, std: false });
+export const FLAGS = Object.freeze({ bands: true, heat: false, ls: true, bayes: true, covering: true, std: false });
 
-/** The default view: no points, bands and both references shown. */
+/**
+ * The default view: no points, bands and the references shown (`covering`: the Bayes posterior
+ * that knows a sampled function's true family).
+ */
 export function defaultState() {
   return {
     model: '', // model id from models/manifest.json ('' = the manifest's default)
