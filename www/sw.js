@@ -18,6 +18,7 @@ const SHELL = [
   'incontext-demo.js',
   'lib/state.js',
   'lib/csv.js',
+  'lib/fit.js',
   'lib/plot.js',
   'lib/backend.js',
   'lib/experiments.js',
