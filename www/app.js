@@ -1,11 +1,14 @@
 // The demo page: state (mirrored into the URL hash), the inference worker, the plot and the
 // controls. Plain ES module, no build step. `embed.html` runs the same code with a smaller UI.
 
-import { parseHash, encodeHash, defaultState, compact } from './lib/state.js';
+import { parseHash, encodeHash, defaultState, compact, LIMITS } from './lib/state.js';
 import { parseCsv, CsvError, spreadSubsample, contextStats, IDENTITY, toModelX, toModelY, fromModelY } from './lib/csv.js';
 import { Plot } from './lib/plot.js';
 import { Experiments } from './lib/experiments.js';
 import { fitToTruth, leaveOneOutFit, confidentlyWrong } from './lib/fit.js';
+import { Channel } from './lib/channel.js';
+import { renderBeliefs } from './lib/beliefs.js';
+import { CompareView } from './lib/compare.js';
 
 const EMBED = document.body.dataset.embed === 'true';
 const QUERIES = 128; // query points per model curve (the bench also times 256)
@@ -87,48 +90,9 @@ function message(key, text, kind = 'error') {
 
 // --- workers ----------------------------------------------------------------------------------
 
-/** One worker with latest-wins prediction requests: while one runs, only the newest waits. */
-class Channel {
-  constructor(name) {
-    this.name = name;
-    this.worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
-    this.worker.onerror = (e) => message(`worker-${name}`, `The ${name} worker failed: ${e.message || 'could not start'}.`);
-    this.pending = null;
-    this.inFlight = null;
-  }
-
-  post(msg) {
-    this.worker.postMessage(msg);
-  }
-
-  request(req) {
-    this.pending = req;
-    this.pump();
-  }
-
-  pump() {
-    if (this.inFlight || !this.pending) return;
-    this.inFlight = this.pending;
-    this.pending = null;
-    this.post({ type: 'predict', id: this.inFlight.id, ...this.inFlight.message });
-  }
-
-  /** The request a result answers, or null for a stale one; sends the next request. */
-  finish(id) {
-    if (this.inFlight?.id !== id) return null;
-    const request = this.inFlight;
-    this.inFlight = null;
-    this.pump();
-    return request;
-  }
-
-  get idle() {
-    return !this.inFlight && !this.pending;
-  }
-}
-
-const modelChannel = new Channel('model');
-const bayesChannel = new Channel('Bayes');
+const workerFailed = (name) => (text) => message(`worker-${name}`, text);
+const modelChannel = new Channel('model', workerFailed('model'));
+const bayesChannel = new Channel('Bayes', workerFailed('Bayes'));
 const samples = new Map(); // id → {resolve, reject}
 
 /** The Experiments view (index.html only); its worker messages are routed to it. */
@@ -396,6 +360,7 @@ function requestPrediction(settled = true) {
   };
   modelChannel.request(build(QUERIES, { model: Boolean(app.info), bayes: false, ls: s.ls, loo }));
   const bayes = s.bayes && Boolean(app.reference);
+  compare?.request((count) => build(count, { model: true, bayes: false, ls: false, loo: false }));
   const covering = s.covering && Boolean(app.covering && app.truth);
   if (bayes || covering || (loo && app.reference)) {
     bayesChannel.request(build(QUERIES_BAYES, { model: false, bayes: bayes || (loo && Boolean(app.reference)), covering, ls: false, loo }));
@@ -450,10 +415,18 @@ function onResult(channel, result) {
     $('status-ms').textContent = `Bayes posterior ${result.ms.bayes.toFixed(0)} ms (${request.message.xs.length} points, ${QUERIES_BAYES} queries)`;
   }
   render();
-  if (modelChannel.idle && bayesChannel.idle) {
-    document.body.dataset.busy = 'false';
-    app.idleWaiters.splice(0).forEach((resolve) => resolve());
-  }
+  notifyIdle();
+}
+
+/** Whether no prediction is outstanding in any worker. */
+function allIdle() {
+  return modelChannel.idle && bayesChannel.idle && (compare?.settled ?? true);
+}
+
+function notifyIdle() {
+  if (!allIdle()) return;
+  document.body.dataset.busy = 'false';
+  app.idleWaiters.splice(0).forEach((resolve) => resolve());
 }
 
 // --- rendering ----------------------------------------------------------------------------------
@@ -495,8 +468,9 @@ function render() {
     truth,
     show: { bands: s.bands, heat: s.heat, ls: s.ls, bayes: s.bayes, covering: s.covering },
   });
-  renderBeliefs(v);
+  showBeliefs(v);
   renderFit(v, truth);
+  compare?.update({ points: s.points, domain: app.domain, labels: { x: s.xLabel || 'x', y: s.yLabel || 'y' }, truth, show: { bands: s.bands } });
   renderWarnings();
   $('source').textContent = s.source ? `Data: ${s.source}` : '';
   $('legend-ls').hidden = !s.ls;
@@ -598,48 +572,19 @@ function renderFit(v, truth) {
   message('fit', note, kind);
 }
 
-function renderBeliefs(v) {
-  const box = $('beliefs');
-  box.replaceChildren();
+function showBeliefs(v) {
   const names = app.info?.families.map((f) => f.name) ?? v.bayes?.families ?? app.families.map((f) => f.name);
-  if (!names?.length) return;
+  if (!names?.length) {
+    $('beliefs').replaceChildren();
+    return;
+  }
   // A result computed for another model (one still in flight while the picker changed) has
   // another number of families: it is not drawn.
   const fits = (probs) => (probs?.length === names.length ? probs : null);
-  const model = fits(v.model?.familyProbs);
-  const bayes = app.state.bayes && app.reference ? fits(v.bayes?.familyProbs) : null;
-  for (let j = 0; j < names.length; j += 1) {
-    const row = document.createElement('div');
-    row.className = 'belief';
-    const label = document.createElement('span');
-    label.className = 'belief-name';
-    label.textContent = names[j];
-    row.append(label);
-    const bars = document.createElement('span');
-    bars.className = 'belief-bars';
-    for (const [cls, probs, who] of [['model', model, 'model'], ['bayes', bayes, 'Bayes posterior']]) {
-      if (!probs) continue;
-      const p = probs[j];
-      const bar = document.createElement('span');
-      bar.className = `bar ${cls}`;
-      bar.setAttribute('role', 'meter');
-      bar.setAttribute('aria-valuemin', '0');
-      bar.setAttribute('aria-valuemax', '1');
-      bar.setAttribute('aria-valuenow', p.toFixed(3));
-      bar.setAttribute('aria-label', `${who}: probability of ${names[j]}`);
-      bar.title = `${who}: ${(100 * p).toFixed(1)}%`;
-      const fill = document.createElement('span');
-      fill.className = 'fill';
-      fill.style.width = `${(100 * p).toFixed(1)}%`;
-      const text = document.createElement('span');
-      text.className = 'pct';
-      text.textContent = `${(100 * p).toFixed(0)}%`;
-      bar.append(fill);
-      bars.append(bar, text);
-    }
-    row.append(bars);
-    box.append(row);
-  }
+  renderBeliefs($('beliefs'), names, [
+    { cls: 'model', probs: fits(v.model?.familyProbs), who: 'model' },
+    { cls: 'bayes', probs: app.state.bayes && app.reference ? fits(v.bayes?.familyProbs) : null, who: 'Bayes posterior' },
+  ]);
 }
 
 function renderWarnings() {
@@ -682,8 +627,10 @@ function update(changes) {
   app.state.points = canonical(app.state.points);
   if ('points' in changes || 'std' in changes) fitDomain();
   if ('truth' in changes) postCovering();
+  if ('compare' in changes) showCompare();
   syncControls();
   plot.setPoints(app.state.points);
+  compare?.setPoints(app.state.points);
   writeHash();
   render();
   requestPrediction();
@@ -858,15 +805,65 @@ async function loadDataset(key) {
 /** Points as stored: 6 significant digits, so a shared link reproduces the view exactly. */
 const canonical = (points) => points.map(([x, y]) => [compact(x), compact(y)]);
 
+/** A point edit in the main plot or a compare panel (`source`): every other view follows. */
+function onPointsEdited(points, final, source) {
+  Object.assign(app.state, { points: canonical(points) });
+  if (source !== plot) plot.setPoints(app.state.points);
+  compare?.setPoints(app.state.points, source);
+  if (final) {
+    syncControls();
+    writeHash();
+  }
+  requestPrediction(final);
+}
+
+/** The compare view (small multiples of zoo models), where the page has a place for it. */
+const compare = $('compare')
+  ? new CompareView($('compare'), MANIFEST_URL, {
+    onEdit: onPointsEdited,
+    onReady: () => requestPrediction(),
+    onSettled: notifyIdle,
+    toDisplay: (summary, request) => toDisplay(summary, request.t, request.xsDisplay),
+  })
+  : null;
+
+/** Shows the models of `state.compare` side by side (none: the view is hidden). */
+function showCompare() {
+  if (!compare) return;
+  const entries = app.state.compare.map((id) => app.manifest?.models.find((m) => m.id === id)).filter(Boolean);
+  compare.setModels(entries);
+  compare.setPoints(app.state.points);
+  document.body.dataset.compare = String(entries.length > 0);
+}
+
+/** The compare view's model checkboxes, one per manifest model. */
+function fillCompareControls() {
+  const box = $('compare-models');
+  if (!box) return;
+  box.replaceChildren();
+  for (const m of app.manifest.models) {
+    const label = document.createElement('label');
+    const input = document.createElement('input');
+    input.type = 'checkbox';
+    input.value = m.id;
+    input.checked = app.state.compare.includes(m.id);
+    input.addEventListener('change', () => {
+      const ids = [...box.querySelectorAll('input:checked')].map((i) => i.value);
+      if (ids.length > LIMITS.maxCompare) {
+        input.checked = false;
+        message('compare', `The comparison shows at most ${LIMITS.maxCompare} models.`, 'warning');
+        return;
+      }
+      message('compare', '');
+      update({ compare: ids });
+    });
+    label.append(input, ` ${m.label ?? m.id}`);
+    box.append(label);
+  }
+}
+
 const plot = new Plot($('plot'), {
-  onEdit(points, final) {
-    Object.assign(app.state, { points: canonical(points) });
-    if (final) {
-      syncControls();
-      writeHash();
-    }
-    requestPrediction(final);
-  },
+  onEdit: (points, final) => onPointsEdited(points, final, plot),
   onCursor(text) {
     $('cursor-status').textContent = text;
   },
@@ -964,6 +961,10 @@ window.incontext = {
   get info() {
     return app.info;
   },
+  /** The compare view's panels: `[{id, fit, error, familyProbs}]` ([] when it is hidden). */
+  get compare() {
+    return compare?.results() ?? [];
+  },
   /** Draws `k` points of a function from `family` with `seed`, as "Sample a function" does. */
   sample(family, seed, k) {
     return sampleTruth(family, seed, k);
@@ -983,12 +984,12 @@ window.incontext = {
     return s.mean[best];
   },
   idle() {
-    return modelChannel.idle && bayesChannel.idle ? Promise.resolve() : new Promise((resolve) => app.idleWaiters.push(resolve));
+    return allIdle() ? Promise.resolve() : new Promise((resolve) => app.idleWaiters.push(resolve));
   },
   /** True once the manifest is read, the model (if any) loaded or failed, and predictions drawn. */
   get settled() {
     const modelDone = !currentModelEntry() || app.loadedId === currentModelEntry().id || app.messages.has('model');
-    return Boolean(app.manifest) && modelDone && app.referenceKnown && modelChannel.idle && bayesChannel.idle && Boolean(app.view);
+    return Boolean(app.manifest) && modelDone && app.referenceKnown && allIdle() && Boolean(app.view);
   },
   /** Viewport coordinates of the display point (x, y) on the plot. */
   toScreen(x, y) {
@@ -1003,12 +1004,16 @@ async function main() {
   applyHash();
   fitDomain();
   fillModelPicker();
+  fillCompareControls();
+  showCompare();
   loadSelectedModel();
   writeHash();
   window.addEventListener('hashchange', () => {
     if (location.hash.slice(1) === encodeHash(app.state)) return;
     const modelChanged = applyHash();
     fillModelPicker();
+    fillCompareControls();
+    showCompare();
     if (modelChanged) loadSelectedModel();
     refreshTruth();
     requestPrediction();

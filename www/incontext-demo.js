@@ -2,9 +2,11 @@
 //
 //   <script type="module" src="https://your.host/incontext/incontext-demo.js"></script>
 //   <incontext-demo model="linear+sinusoid" points="-1,0.5;0,0.2;1.2,-0.4" height="420"></incontext-demo>
+//   <incontext-demo compare="linear,linear+sinusoid" points="…"></incontext-demo>
 //
 // Attributes: `model` (an id from models/manifest.json; default: the manifest's default),
-// `points` (x,y pairs separated by ';'), `height` (CSS pixels, default 420). The element
+// `points` (x,y pairs separated by ';'), `height` (CSS pixels, default 420), `compare` (model ids
+// separated by ',': those models side by side on the same points, up to four). The element
 // hosts embed.html (next to this script) in an iframe, so the page's styles and the demo's
 // never mix and the inference worker runs in its own document.
 
@@ -12,7 +14,7 @@ const EMBED_URL = new URL('./embed.html', import.meta.url);
 
 class IncontextDemo extends HTMLElement {
   static get observedAttributes() {
-    return ['model', 'points', 'height'];
+    return ['model', 'points', 'height', 'compare'];
   }
 
   connectedCallback() {
@@ -41,6 +43,8 @@ class IncontextDemo extends HTMLElement {
     const points = this.getAttribute('points');
     // Only digits, signs, dots, exponents and the separators travel; embed.html validates the rest.
     if (points) parts.push(`pts=${points.replace(/[^0-9eE.+\-,;]/g, '')}`);
+    const compare = this.getAttribute('compare');
+    if (compare) parts.push(`compare=${compare.split(',').map((id) => encodeURIComponent(id.trim())).join(',')}`);
     const src = `${EMBED_URL.href}${parts.length ? `#${parts.join('&')}` : ''}`;
     if (this.frame.src !== src) this.frame.src = src;
   }

@@ -348,6 +348,50 @@ test('outside pretraining the model is confidently wrong where a Bayesian that k
   await context.close();
 });
 
+test('the compare view shows one context under several pretraining mixtures, edits linked', { skip: manifest.models.length < 2 }, async () => {
+  const ids = ['linear', 'linear+sinusoid'].filter((id) => manifest.models.some((m) => m.id === id));
+  assert.equal(ids.length, 2, 'the zoo has the linear and linear+sinusoid models');
+  const { context, page } = await open(`#compare=${ids.map(encodeURIComponent).join(',')}`);
+  assert.deepEqual((await state(page)).compare, ids);
+  // A sinusoid inside the linear+sinusoid model's band: that model follows it, the linear one cannot.
+  await page.evaluate(() => window.incontext.sample('sinusoid(omega_lo=1.5,omega_hi=1.5)', 11, 25));
+  await page.waitForFunction(() => window.incontext.settled && window.incontext.compare.every((p) => p.fit));
+  const [linear, mixture] = await page.evaluate(() => window.incontext.compare);
+  assert.deepEqual([linear.id, mixture.id], ids);
+  assert.ok(mixture.fit.rmse < 0.5 * linear.fit.rmse, `linear+sinusoid ${mixture.fit.rmse} vs linear ${linear.fit.rmse}`);
+  assert.ok(mixture.familyProbs[1] > 0.9, `P(sinusoid) ${mixture.familyProbs[1]}`);
+  await page.screenshot({ path: `${artifacts}/compare.png`, fullPage: true });
+  // A point added in one panel appears in every panel and in the main plot.
+  const panel = page.locator('.compare-panel[data-model="linear"] svg');
+  await panel.scrollIntoViewIfNeeded();
+  const box = await panel.boundingBox();
+  await page.mouse.click(box.x + box.width * 0.6, box.y + box.height * 0.3);
+  await idle(page);
+  assert.equal((await state(page)).points.length, 26);
+  for (const selector of ['#plot', '.compare-panel[data-model="linear"]', '.compare-panel[data-model="linear+sinusoid"]']) {
+    assert.equal(await page.locator(`${selector} .point`).count(), 26, selector);
+  }
+  // Unchecking a model leaves one panel; the link keeps the choice.
+  await page.locator('#compare-models input[value="linear"]').uncheck();
+  await idle(page);
+  assert.deepEqual((await state(page)).compare, ['linear+sinusoid']);
+  assert.equal(await page.locator('.compare-panel').count(), 1);
+  assert.match(page.url(), /compare=linear%2Bsinusoid/);
+  assert.deepEqual(page.errors, []);
+  await context.close();
+  // The custom element's `compare` attribute, on a phone-sized screen.
+  const phone = await open('', { path: 'embed.html', viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  await phone.page.evaluate(async (ids) => {
+    await import('./incontext-demo.js');
+    document.body.innerHTML = `<incontext-demo compare="${ids.join(',')}" points="-1,0.5;0,-0.6;1,0.7;1.5,0.2" height="800"></incontext-demo>`;
+  }, ids);
+  const frame = await (await phone.page.waitForSelector('incontext-demo >> iframe')).contentFrame();
+  await frame.waitForFunction(() => window.incontext?.settled === true && window.incontext.compare.length === 2, null, { timeout: 60000 });
+  assert.equal(await frame.locator('.compare-panel').count(), 2);
+  await phone.page.screenshot({ path: `${artifacts}/compare-element-phone.png`, fullPage: true });
+  await phone.context.close();
+});
+
 test('embed.html and the <incontext-demo> element show the given points', async () => {
   const { context, page } = await open('#pts=-1,0.5;1,-0.5', { path: 'embed.html', viewport: { width: 720, height: 420 } });
   assert.deepEqual((await state(page)).points, [[-1, 0.5], [1, -0.5]]);

@@ -8,6 +8,7 @@ export const LIMITS = Object.freeze({
   maxAbs: 1e9, // |x|, |y| bound for a point
   maxLabel: 60, // characters of an axis label
   maxFamily: 300, // characters of a family spec
+  maxCompare: 4, // models side by side in the compare view
   maxHash: 20000, // characters of the whole hash
 });
 
@@ -27,6 +28,7 @@ export function defaultState() {
     yLabel: '',
     source: '', // where the points came from (a dataset name), shown under the plot
     truth: null, // {family, seed, sigma}: the sampled true function, drawn dashed
+    compare: [], // model ids shown side by side (the compare view), in order
   };
 }
 
@@ -49,6 +51,7 @@ export function encodeHash(state) {
   for (const key of ['xLabel', 'yLabel', 'source']) {
     if (state[key]) parts.push(`${key}=${encodeURIComponent(state[key])}`);
   }
+  if (state.compare.length) parts.push(`compare=${state.compare.map(encodeURIComponent).join(',')}`);
   if (state.truth) {
     const { family, seed, sigma } = state.truth;
     parts.push(`truth=${encodeURIComponent(family)}`, `seed=${seed}`, `sigma=${compact(sigma)}`);
@@ -124,6 +127,12 @@ export function parseHash(hash, modelIds = []) {
       else warnings.push(`Ignored '${key}=${label(value, 20)}' (expected 0 or 1).`);
     } else if (key === 'xLabel' || key === 'yLabel' || key === 'source') {
       state[key] = label(value, LIMITS.maxLabel);
+    } else if (key === 'compare') {
+      const ids = value.split(',').filter((id) => id !== '');
+      const known = [...new Set(ids.filter((id) => modelIds.includes(id)))];
+      if (known.length < ids.length) warnings.push(`Ignored unknown models in the comparison: ${ids.filter((id) => !modelIds.includes(id)).map((id) => `'${label(id, 40)}'`).join(', ')}.`);
+      if (known.length > LIMITS.maxCompare) warnings.push(`The comparison shows at most ${LIMITS.maxCompare} models; kept the first ${LIMITS.maxCompare}.`);
+      state.compare = known.slice(0, LIMITS.maxCompare);
     } else if (key === 'truth' || key === 'seed' || key === 'sigma') {
       // Read together below.
     } else {
