@@ -16,7 +16,7 @@
 //! [`sample_function`]) is plain Rust compiled on every target, so native code computes the
 //! exact numbers the wasm build must reproduce (the parity test in `tests/browser/`).
 
-use crate::baselines::{LeastSquares, covering_prior};
+use crate::baselines::{LeastSquares, NearestNeighbours, covering_prior};
 use crate::error::{Result, invalid};
 use crate::model::{Encoding, ModelMeta, TransformerPredictor};
 use crate::predictive::{BarDistribution, Distribution, GaussianMixture, Predictive, Predictor, leave_one_out};
@@ -239,6 +239,16 @@ pub fn covering_prior_text(truth: &str, pretraining: &str) -> Result<String> {
     Ok(covering_prior(&FamilySpec::parse(truth)?, &Mixture::parse(pretraining)?).to_string())
 }
 
+/// The mean of the `k` nearest context points (Euclidean; all points when there are fewer) at
+/// `queries` (`[Q, d]`), summarised without quantiles or family probabilities: the
+/// nonparametric baseline of the experiments (Garg et al. 2022, §4).
+///
+/// # Errors
+/// As [`predict_summary`]; `k = 0`.
+pub fn nearest_neighbours_summary(d: usize, xs: &[f64], ys: &[f64], queries: &[f64], k: usize) -> Result<Summary> {
+    predict_summary(&NearestNeighbours::new(k)?, &[], d, xs, ys, queries)
+}
+
 /// Least squares with an intercept (the line a reader expects through a 2-D point cloud) on
 /// the same context, summarised without quantiles or family probabilities.
 ///
@@ -373,7 +383,7 @@ mod bindings {
 
     use super::{
         ModelInfo, Summary, covering_prior_text, family_infos, leave_one_out_summary, least_squares_summary, model_summary,
-        predict_summary, whole_number,
+        nearest_neighbours_summary, predict_summary, whole_number,
     };
     use crate::baselines::BayesPosterior;
     use crate::model::TransformerPredictor;
@@ -522,6 +532,15 @@ mod bindings {
     pub fn least_squares(xs: &[f64], ys: &[f64], queries: &[f64], dim: f64) -> Result<JsValue, JsError> {
         let dim = whole_number("dim", dim).map_err(js_error)?;
         to_js(least_squares_summary(dim, xs, ys, queries).map_err(js_error)?)
+    }
+
+    /// The mean of the `k` nearest context points at `queries` (`[Q, dim]`) given `xs`
+    /// (`[n, dim]`), `ys` (`[n]`): `{mean [Q]}`, the other fields `null`.
+    #[wasm_bindgen(js_name = nearestNeighbours)]
+    pub fn nearest_neighbours(xs: &[f64], ys: &[f64], queries: &[f64], dim: f64, k: f64) -> Result<JsValue, JsError> {
+        let dim = whole_number("dim", dim).map_err(js_error)?;
+        let k = whole_number("k", k).map_err(js_error)?;
+        to_js(nearest_neighbours_summary(dim, xs, ys, queries, k).map_err(js_error)?)
     }
 
     /// A seeded draw from `family` in one dimension: `{xs [k], ys [k], curve [m], family}`

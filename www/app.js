@@ -9,6 +9,7 @@ import { fitToTruth, leaveOneOutFit, confidentlyWrong } from './lib/fit.js';
 import { Channel } from './lib/channel.js';
 import { renderBeliefs } from './lib/beliefs.js';
 import { CompareView } from './lib/compare.js';
+import { sinusoidBands, inPretraining, omegaInside } from './lib/families.js';
 
 const EMBED = document.body.dataset.embed === 'true';
 const QUERIES = 128; // query points per model curve (the bench also times 256)
@@ -720,32 +721,17 @@ function fillFamilyControls() {
   labelOod();
 }
 
-function inPretraining(spec) {
-  return app.families.some((f) => f.spec === spec && f.weight > 0);
-}
-
-function sinusoidBands() {
-  return app.families
-    .filter((f) => f.name === 'sinusoid' && f.weight > 0)
-    .map((f) => {
-      const lo = Number(/omega_lo=([\d.eE+-]+)/.exec(f.spec)?.[1]);
-      const hi = Number(/omega_hi=([\d.eE+-]+)/.exec(f.spec)?.[1]);
-      return [lo, hi];
-    })
-    .filter(([lo, hi]) => Number.isFinite(lo) && Number.isFinite(hi));
-}
-
 function labelOod() {
   const alpha = Number($('alpha').value);
   const a = $('convex-a').value;
   const b = $('convex-b').value;
-  const alphaInside = (alpha === 1 && inPretraining(a)) || (alpha === 0 && inPretraining(b));
+  const alphaInside = (alpha === 1 && inPretraining(app.families, a)) || (alpha === 0 && inPretraining(app.families, b));
   $('alpha-value').textContent = alpha.toFixed(2);
   setInside($('alpha-label'), alphaInside);
   const omega = Number($('omega').value);
-  const bands = sinusoidBands();
+  const bands = sinusoidBands(app.families);
   $('omega-value').textContent = omega.toFixed(2);
-  setInside($('omega-label'), bands.some(([lo, hi]) => omega >= lo && omega <= hi));
+  setInside($('omega-label'), omegaInside(app.families, omega));
   $('omega-band').textContent = bands.length
     ? `trained band: ${bands.map(([lo, hi]) => `[${lo}, ${hi}]`).join(', ')}`
     : 'this mixture has no sinusoids';

@@ -22,6 +22,7 @@ const SHELL = [
   'lib/channel.js',
   'lib/beliefs.js',
   'lib/compare.js',
+  'lib/families.js',
   'lib/plot.js',
   'lib/backend.js',
   'lib/experiments.js',

@@ -11,8 +11,10 @@
 //   {type: 'predict', id, xs, ys, queries, want: {model, bayes, covering, ls, loo}}   1-D, model units
 //   {type: 'sample', id, family, seed, k, sigma, curveXs}
 //   {type: 'backend', preference: 'auto' | 'webgpu' | 'wasm-simd'}   the reader's backend choice
-//   {type: 'experiment', id, which: 'model' | 'bayes', family, seed, prompts, points, noise}
-//                                                   NSE(k) on seeded prompts (lib/experiment-run.js)
+//   {type: 'experiment', id, which: 'model' | 'bayes', families, seed, prompts, context, queries, noise, mixture}
+//                                                   a sweep of NSE over families (lib/experiment-run.js):
+//                                                   the model worker runs the model and 3-NN, the Bayes
+//                                                   worker the pretraining-prior and the covering Bayes
 // Worker → page:
 //   {type: 'loading', id, loaded, total}           model download progress (bytes)
 //   {type: 'ready', backend, backendStatus, model: {id, info, fromCache, loadMs}}
@@ -26,9 +28,9 @@
 //   {type: 'error', id, stage, message}
 // Summaries hold Float64Arrays whose buffers are transferred to the page.
 
-import init, { Model, Reference, GpuModel, coveringPrior, leastSquares, sampleFunction } from './pkg/incontext.js';
+import init, { Model, Reference, GpuModel, coveringPrior, leastSquares, nearestNeighbours, sampleFunction } from './pkg/incontext.js';
 import { Backends } from './lib/backend.js';
-import { runExperiment } from './lib/experiment-run.js';
+import { runSweep } from './lib/experiment-run.js';
 
 const BACKEND = 'wasm-simd'; // the Bayes worker's, and the model's until WebGPU is up
 const backends = new Backends(GpuModel, self.navigator); // the model's: WebGPU or wasm SIMD
@@ -135,6 +137,30 @@ function setCovering({ truth, mixture, sigma }) {
   self.postMessage({ type: 'covering', covering: info, error });
 }
 
+/** The model worker's predictors in a sweep: the transformer and 3-nearest neighbours. */
+function modelPredictors() {
+  if (!model) throw new Error('no model is loaded');
+  const wasm = model.wasm;
+  return {
+    predictors: { model: (x, y, q) => wasm.predict(x, y, q, 1).mean, knn: (x, y, q) => nearestNeighbours(x, y, q, 1, 3).mean },
+    dispose() {},
+  };
+}
+
+/**
+ * The Bayes worker's predictors in a sweep over `family`: the posterior of the pretraining
+ * prior, and one whose prior covers the family (same noise range: only the prior differs).
+ */
+function bayesPredictors(family, { mixture, noise }) {
+  if (!reference) throw new Error('the Bayes posterior is unavailable');
+  const pretraining = reference.wasm;
+  const covering = new Reference(coveringPrior(family, mixture), noise[0], noise[1], 1);
+  return {
+    predictors: { bayes: (x, y, q) => pretraining.bayes(x, y, q).mean, covering: (x, y, q) => covering.bayes(x, y, q).mean },
+    dispose: () => covering.free(),
+  };
+}
+
 function transferables(...summaries) {
   const out = [];
   for (const s of summaries) {
@@ -205,12 +231,9 @@ self.onmessage = async ({ data }) => {
         self.postMessage({ type: 'backend', ...(await backends.choose(data.preference)) });
         break;
       case 'experiment': {
-        const target = data.which === 'model' ? model?.wasm : reference?.wasm;
-        if (!target) throw new Error(data.which === 'model' ? 'no model is loaded' : 'the Bayes posterior is unavailable');
-        const call = data.which === 'model' ? (x, y, q) => target.predict(x, y, q, 1) : (x, y, q) => target.bayes(x, y, q);
-        await runExperiment(data, {
-          predict: (x, y, q) => call(x, y, q).mean[0],
-          sample: (family, seed, k, sigma) => sampleFunction(family, seed, k, sigma, new Float64Array(0)),
+        await runSweep(data, {
+          predictorsFor: data.which === 'model' ? modelPredictors : (family) => bayesPredictors(family, data),
+          sample: (family, seed, n, sigma) => sampleFunction(family, seed, n, sigma, new Float64Array(0)),
           post: (msg) => self.postMessage(msg),
         });
         break;

@@ -1,12 +1,15 @@
-// The worker half of the live experiments (E6 / E7 in the Experiments view): draws seeded
-// prompts from one family with `sampleFunction`, predicts every point of each prompt from the
-// points before it, and reports NSE(k) = mean over prompts of (ŷ − y)² / E[y²] with a normal
-// 90% interval (mean ± 1.645 standard errors), as the harness of `incontext eval` defines it
-// (SPEC.md, "Metrics"; the harness uses a bootstrap interval instead).
+// The worker half of the live experiments (E6 / E7 in the Experiments view): a sweep over the
+// families of one experiment (convex combinations over α, sinusoids over ω). For each family,
+// seeded prompts of `context` points plus `queries` held-out points; each predictor of this
+// worker predicts the held-out points from the context, and the sweep reports, per family,
+// NSE = mean over prompts of the per-prompt mean (ŷ − y)² divided by E[y²] = 1 + σ², with a
+// normal 90% interval over prompts (mean ± 1.645 standard errors; prompts are independent).
 //
-// Request: {id, which: 'model' | 'bayes', family, seed, prompts, points, noise: [lo, hi]}.
-// Messages: {type: 'experiment-progress', id, which, done, total}, then
-//           {type: 'experiment-result', id, which, nse, lo, hi} or {…, error}.
+// Request: {id, which, families: [spec per sweep value], seed, prompts, context, queries,
+//           noise: [lo, hi], mixture}.
+// Messages: {type: 'experiment-progress', id, which, done, total},
+//           then {type: 'experiment-result', id, which, series: {name: {nse, lo, hi}}, ms}
+//           or {…, error}.
 
 const Z90 = 1.6448536269514722;
 let token = 0;
@@ -17,7 +20,7 @@ export function promptSigma(noise, i) {
   return noise[0] + (noise[1] - noise[0]) * ((0.5 + i * golden) % 1);
 }
 
-/** Mean and normal 90% interval of each row of `rows` ([k][prompt]), divided by `scale`. */
+/** Mean and normal 90% interval of each row of `rows` ([value][prompt]), divided by `scale`. */
 export function nseSeries(rows, scale) {
   const nse = [];
   const lo = [];
@@ -35,32 +38,45 @@ export function nseSeries(rows, scale) {
 }
 
 /**
- * Runs one request. `predict(xs, ys, query)` returns the predicted mean at `query` (Float64Array
- * of one x) given the context; `sample(family, seed, k, sigma)` returns {xs, ys}. A newer request
- * supersedes a running one (checked between prompts, where the worker yields to its messages).
+ * Runs one sweep. `predictorsFor(family)` returns `{predictors: {name: (xs, ys, queries) =>
+ * means}, dispose()}` for that family (a reference that knows the family is built per family);
+ * `sample(family, seed, n, sigma)` returns `{xs, ys}` of `n` points. A newer request supersedes a
+ * running one (checked between prompts, where the worker yields to its messages).
  */
-export async function runExperiment(req, { predict, sample, post }) {
+export async function runSweep(req, { predictorsFor, sample, post }) {
   const mine = ++token;
-  const { id, which, family, seed, prompts, points, noise } = req;
-  const rows = Array.from({ length: points }, () => []);
+  const { id, which, families, seed, prompts, context, queries, noise } = req;
+  const started = performance.now();
+  const rows = {};
   let scale = 0;
+  for (let i = 0; i < prompts; i++) scale += 1 + promptSigma(noise, i) ** 2; // every family has E[f(x)²] = 1
+  scale /= prompts;
   try {
-    for (let i = 0; i < prompts; i++) {
-      if (mine !== token) return;
-      const sigma = promptSigma(noise, i);
-      const s = sample(family, (seed + i) >>> 0, points, sigma);
-      for (let k = 0; k < points; k++) {
-        const mean = predict(s.xs.subarray(0, k), s.ys.subarray(0, k), s.xs.subarray(k, k + 1));
-        rows[k].push((mean - s.ys[k]) ** 2);
+    for (const [v, family] of families.entries()) {
+      const { predictors, dispose } = predictorsFor(family);
+      try {
+        for (const name of Object.keys(predictors)) rows[name] ??= families.map(() => []);
+        for (let i = 0; i < prompts; i++) {
+          if (mine !== token) return;
+          const s = sample(family, (seed + i) >>> 0, context + queries, promptSigma(noise, i));
+          const [xs, ys] = [s.xs.subarray(0, context), s.ys.subarray(0, context)];
+          const [qx, qy] = [s.xs.subarray(context), s.ys.subarray(context)];
+          for (const [name, predict] of Object.entries(predictors)) {
+            const mean = predict(xs, ys, qx);
+            rows[name][v].push(qy.reduce((acc, y, j) => acc + (mean[j] - y) ** 2, 0) / queries);
+          }
+          post({ type: 'experiment-progress', id, which, done: v * prompts + i + 1, total: families.length * prompts });
+          if (i % 4 === 3) await new Promise((resolve) => setTimeout(resolve, 0));
+        }
+      } finally {
+        dispose();
       }
-      scale += 1 + sigma * sigma; // E[y²] = 1 + σ² (every family has E[f(x)²] = 1)
-      post({ type: 'experiment-progress', id, which, done: i + 1, total: prompts });
-      await new Promise((resolve) => setTimeout(resolve, 0));
     }
   } catch (e) {
     post({ type: 'experiment-result', id, which, error: e?.message ?? String(e) });
     return;
   }
   if (mine !== token) return;
-  post({ type: 'experiment-result', id, which, ...nseSeries(rows, scale / prompts) });
+  const series = Object.fromEntries(Object.entries(rows).map(([name, r]) => [name, nseSeries(r, scale)]));
+  post({ type: 'experiment-result', id, which, series, ms: performance.now() - started });
 }

@@ -1,19 +1,34 @@
-// The Experiments view: a live E6 / E7 on the loaded model, and the committed figures of
-// `incontext reproduce` (results/index.json, written from docs/results/ by
-// docs/publish-results.mjs during `./build.sh wasm`).
+// The Experiments view: live sweeps of E6 (convex combinations over α) and E7 (sinusoid
+// frequency over ω) on the loaded model, and the committed figures of `incontext reproduce`
+// (results/index.json, written from docs/results/ by docs/publish-results.mjs during
+// `./build.sh wasm`).
 //
-// Live: moving the α slider runs E6 (prompts from convex(α, f1, f2) of the model's first two
-// families), moving the ω slider runs E7 (sinusoids of frequency ω). The model worker runs the
-// transformer and the Bayes worker the exact posterior of the pretraining mixture on the same
-// seeded prompts (lib/experiment-run.js); the page draws NSE(k) of both with a progress bar.
+// A sweep draws the same seeded prompts for every predictor (lib/experiment-run.js): the model
+// worker runs the transformer and 3-nearest neighbours, the Bayes worker the exact posterior of
+// the pretraining prior and the one whose prior covers each swept family. The chart plots NSE
+// after `context` points against α or ω, with 90% intervals, the trained ω band shaded; its
+// heading is written from the numbers.
+
+import { sinusoidBands, inPretraining, omegaInside } from './families.js';
+import { ticks } from './plot.js';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const SEED = 0x5eed; // prompt i is sampleFunction(family, SEED + i, …): the same in both workers
-const MAX_POINTS = 41;
+const QUERIES = 20; // held-out points per prompt
+const ALPHAS = Array.from({ length: 11 }, (_, i) => i / 10);
+const OMEGAS = Array.from({ length: 16 }, (_, i) => (i + 1) / 2);
 const WIDTH = 640;
 const HEIGHT = 300;
 const PAD = { left: 48, right: 12, top: 22, bottom: 36 };
-const Y_CAP = 2; // NSE above this is drawn at the top edge
+const Y_CAP = 1.6; // NSE above this is drawn at the top edge
+
+/** Series of a sweep, in drawing order: [name, label, worker]. */
+export const SERIES = [
+  ['model', 'model', 'model'],
+  ['bayes', 'Bayes, pretraining prior', 'bayes'],
+  ['covering', 'Bayes, prior covering the family', 'bayes'],
+  ['knn', '3-nearest neighbours', 'model'],
+];
 
 function el(tag, attrs = {}, parent = null) {
   const node = document.createElementNS(SVG_NS, tag);
@@ -22,21 +37,42 @@ function el(tag, attrs = {}, parent = null) {
   return node;
 }
 
-/** `[lo, hi]` of every sinusoid band of the families ({name, spec, weight}). */
-export function sinusoidBands(families) {
-  return families
-    .filter((f) => f.name === 'sinusoid' && f.weight > 0)
-    .map((f) => [Number(/omega_lo=([\d.eE+-]+)/.exec(f.spec)?.[1]), Number(/omega_hi=([\d.eE+-]+)/.exec(f.spec)?.[1])])
-    .filter(([lo, hi]) => Number.isFinite(lo) && Number.isFinite(hi));
-}
-
-/** The family an experiment draws from: `{kind: 'convex', value: α}` or `{kind: 'omega', value: ω}`. */
-export function experimentFamily(kind, value, families) {
+/**
+ * The sweep of experiment `kind` ('convex' | 'omega') for a mixture's families: `{values,
+ * families}` (the family text of every swept value), or null when the mixture has no two
+ * families to combine.
+ */
+export function sweepFamilies(kind, families) {
   if (kind === 'convex') {
     if (families.length < 2) return null;
-    return `convex(alpha=${value},${families[0].spec},${families[1].spec})`;
+    return { values: ALPHAS, families: ALPHAS.map((a) => `convex(alpha=${a},${families[0].spec},${families[1].spec})`) };
   }
-  return `sinusoid(omega_lo=${value},omega_hi=${value})`;
+  return { values: OMEGAS, families: OMEGAS.map((w) => `sinusoid(omega_lo=${w},omega_hi=${w})`) };
+}
+
+/**
+ * One sentence saying what a finished sweep shows, from its numbers: the model against the
+ * Bayes posterior that knows the family, inside and outside pretraining.
+ */
+export function describeSweep(run) {
+  const { model, bayes, covering } = run.series;
+  if (!model || !covering) return '';
+  const fmt = (v) => v.toFixed(2);
+  const mean = (s, idx) => idx.reduce((a, i) => a + s.nse[i], 0) / Math.max(1, idx.length);
+  const inside = run.values.map((_, i) => i).filter((i) => run.inside[i]);
+  const outside = run.values.map((_, i) => i).filter((i) => !run.inside[i]);
+  const separated = outside.filter((i) => covering.hi[i] < model.lo[i]).length;
+  const where = run.kind === 'convex' ? 'Between the two families (0 < α < 1)' : 'Outside the trained band';
+  const parts = [];
+  if (outside.length) {
+    const pretraining = bayes ? `, the Bayes posterior of the pretraining prior ${fmt(mean(bayes, outside))}` : '';
+    parts.push(
+      `${where} the model's NSE averages ${fmt(mean(model, outside))}${pretraining}, and a Bayesian whose prior covers ` +
+        `the family ${fmt(mean(covering, outside))} (90% intervals of the model and the latter separate at ${separated} of ${outside.length} values)`,
+    );
+  }
+  if (inside.length) parts.push(`inside pretraining the model averages ${fmt(mean(model, inside))} against ${fmt(mean(covering, inside))}`);
+  return `${parts.join('; ')}.`;
 }
 
 /** SVG path `d` through (xs[i], ys[i]). */
@@ -55,79 +91,56 @@ export class Experiments {
     this.root = root;
     this.post = post;
     this.context = context;
-    this.run = null; // {id, kind, value, family, points, prompts, progress: {model, bayes}, result: {model, bayes}, errors}
+    this.run = null; // {id, kind, values, families, inside, context, prompts, progress, series, errors, ms}
     this.nextId = 1;
-    this.kind = 'convex';
     this.$ = (id) => root.querySelector(`#${id}`);
     this.figuresLoaded = false;
     root.experiments = this; // the view's state, for the browser tests
     root.addEventListener('toggle', () => {
       if (!root.open) return;
       this.loadFigures();
-      this.refreshLabels();
       if (!this.run) this.start();
     });
-    for (const [id, kind] of [['exp-alpha', 'convex'], ['exp-omega', 'omega']]) {
-      const input = this.$(id);
-      input.addEventListener('input', () => this.refreshLabels());
-      input.addEventListener('change', () => {
-        this.kind = kind;
-        this.start();
-      });
+    for (const id of ['exp-kind-convex', 'exp-kind-omega', 'exp-context', 'exp-prompts']) {
+      this.$(id).addEventListener('change', () => this.start());
     }
-    this.$('exp-prompts').addEventListener('change', () => this.start());
     this.$('exp-rerun').addEventListener('click', () => this.start());
   }
 
-  /** Called when a model (or the reference) changes: relabels and reruns if the view is open. */
+  /** Called when a model (or the reference) changes: reruns if the view is open. */
   modelChanged() {
-    this.refreshLabels();
     if (this.root.open) this.start();
   }
 
-  refreshLabels() {
-    const { families } = this.context();
-    const alpha = Number(this.$('exp-alpha').value);
-    const omega = Number(this.$('exp-omega').value);
-    this.$('exp-alpha-value').textContent = alpha.toFixed(1);
-    this.$('exp-omega-value').textContent = omega.toFixed(1);
-    const [f1, f2] = families;
-    this.$('exp-alpha-families').textContent = f2
-      ? `α·${f1.name} + (1 − α)·${f2.name}, rescaled to unit variance`
-      : 'the loaded model has one family: no convex combination';
-    const inside = (spec) => families.some((f) => f.spec === spec && f.weight > 0);
-    const alphaInside = f2 && ((alpha === 1 && inside(f1.spec)) || (alpha === 0 && inside(f2.spec)));
-    const bands = sinusoidBands(families);
-    const omegaInside = bands.some(([lo, hi]) => omega >= lo && omega <= hi);
-    this.tag(this.$('exp-alpha-tag'), alphaInside);
-    this.tag(this.$('exp-omega-tag'), omegaInside);
-    this.$('exp-omega-band').textContent = bands.length
-      ? `trained band ${bands.map(([lo, hi]) => `[${lo}, ${hi}]`).join(', ')}`
-      : 'no sinusoids in pretraining';
+  /** The chosen experiment, falling back to E7 for a mixture with one family. */
+  kind(families) {
+    const convex = this.$('exp-kind-convex');
+    if (families.length < 2 && convex.checked) this.$('exp-kind-omega').checked = true;
+    convex.disabled = families.length < 2;
+    return this.$('exp-kind-convex').checked ? 'convex' : 'omega';
   }
 
-  tag(node, inside) {
-    node.textContent = inside ? 'inside pretraining' : 'outside pretraining';
-    node.className = `ood-tag ${inside ? 'inside' : 'outside'}`;
-  }
-
-  /** Starts the experiment of the last slider moved (a running one is superseded). */
+  /** Starts a sweep (a running one is superseded). */
   start() {
     const { info, families, reference } = this.context();
-    const value = Number(this.$(this.kind === 'convex' ? 'exp-alpha' : 'exp-omega').value);
-    const family = experimentFamily(this.kind, value, families);
-    if (!info || !family) {
-      this.status(!info ? 'Load a model to run the experiments.' : 'This model has a single family: move the ω slider instead.');
+    if (!info) {
+      this.status('Load a model to run the experiments.');
       return;
     }
-    const points = Math.min(info.maxPoints, MAX_POINTS);
+    const kind = this.kind(families);
+    const sweep = sweepFamilies(kind, families);
+    const context = Math.min(Number(this.$('exp-context').value), info.maxPoints - 1);
     const prompts = Number(this.$('exp-prompts').value);
     const noise = reference?.noise ?? info.noise;
+    const inside = kind === 'convex'
+      ? sweep.values.map((a) => (a === 1 && inPretraining(families, families[0].spec)) || (a === 0 && inPretraining(families, families[1].spec)))
+      : sweep.values.map((w) => omegaInside(families, w));
     const id = `exp-${this.nextId++}`;
-    this.run = { id, kind: this.kind, value, family, points, prompts, progress: { model: 0, bayes: 0 }, result: {}, errors: {}, wantBayes: Boolean(reference) };
-    const msg = { type: 'experiment', id, family, seed: SEED, prompts, points, noise };
+    const wantBayes = Boolean(reference);
+    this.run = { id, kind, ...sweep, inside, context, prompts, progress: { model: 0, bayes: wantBayes ? 0 : 1 }, series: {}, errors: {}, ms: {}, wantBayes };
+    const msg = { type: 'experiment', id, families: sweep.families, seed: SEED, prompts, context, queries: QUERIES, noise, mixture: info.mixture };
     this.post.model({ ...msg, which: 'model' });
-    if (reference) this.post.bayes({ ...msg, which: 'bayes' });
+    if (wantBayes) this.post.bayes({ ...msg, which: 'bayes' });
     this.root.dataset.status = 'running';
     this.showProgress();
     this.draw();
@@ -137,67 +150,80 @@ export class Experiments {
   onMessage(data, which) {
     const run = this.run;
     if (!run || data.id !== run.id) return;
-    // The last progress message comes before the result: a worker is done once it answered.
     if (data.type === 'experiment-progress') run.progress[which] = (0.99 * data.done) / data.total;
-    else if (data.type === 'experiment-result' && !data.error) run.result[which] = data;
-    else run.errors[which] = data.error ?? data.message;
+    else if (data.type === 'experiment-result' && !data.error) {
+      Object.assign(run.series, data.series);
+      run.ms[which] = data.ms;
+    } else run.errors[which] = data.error ?? data.message;
     if (data.type !== 'experiment-progress') run.progress[which] = 1;
     this.showProgress();
     this.draw();
-    const done = run.progress.model === 1 && (!run.wantBayes || run.progress.bayes === 1);
-    if (done) this.root.dataset.status = 'done';
+    if (run.progress.model === 1 && run.progress.bayes === 1) this.root.dataset.status = 'done';
   }
 
   showProgress() {
     const run = this.run;
-    const parts = run.wantBayes ? [run.progress.model, run.progress.bayes] : [run.progress.model];
-    const fraction = parts.reduce((a, b) => a + b, 0) / parts.length;
+    const fraction = (run.progress.model + run.progress.bayes) / 2;
     this.$('exp-progress').value = fraction;
-    const what = run.kind === 'convex' ? `α = ${run.value}` : `ω = ${run.value}`;
+    const what = `${run.kind === 'convex' ? 'E6, α' : 'E7, ω'} from ${run.values[0]} to ${run.values.at(-1)}: ${run.prompts} prompts per value, ${run.context} context points`;
     const errors = Object.entries(run.errors).map(([w, e]) => `${w}: ${e}`).join('; ');
-    this.status(fraction < 1 ? `${what}: ${run.prompts} prompts, ${Math.round(fraction * 100)}%` : `${what}: done (${run.prompts} prompts${errors ? `; ${errors}` : ''})`);
+    const seconds = Math.max(0, ...Object.values(run.ms)) / 1000;
+    this.status(fraction < 1 ? `${what}, ${Math.round(fraction * 100)}%` : `${what}: done in ${seconds.toFixed(1)} s${errors ? `; ${errors}` : ''}`);
   }
 
   status(text) {
     this.$('exp-status').textContent = text;
   }
 
-  /** NSE(k) of the model and the Bayes posterior, with their 90% intervals. */
+  /** NSE after `context` points against α or ω for every finished series, with 90% intervals. */
   draw() {
     const run = this.run;
     const box = this.$('exp-chart');
     box.replaceChildren();
     const svg = el('svg', { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: 'img', class: 'exp-svg' }, box);
-    const title = run.kind === 'convex' ? `NSE(k), prompts from convex α = ${run.value}` : `NSE(k), sinusoids with ω = ${run.value}`;
+    const axisName = run.kind === 'convex' ? 'α' : 'ω (rad per unit x)';
+    const title = `NSE after ${run.context} context points against ${run.kind === 'convex' ? 'α' : 'ω'}`;
     svg.setAttribute('aria-label', title);
-    const series = ['model', 'bayes'].filter((w) => run.result[w]);
-    const top = Math.min(Y_CAP, Math.max(1.2, ...series.flatMap((w) => run.result[w].hi)));
-    const sx = (k) => PAD.left + (k / Math.max(1, run.points - 1)) * (WIDTH - PAD.left - PAD.right);
+    const series = SERIES.filter(([name]) => run.series[name]);
+    const top = Math.min(Y_CAP, 1.1 * Math.max(0.1, ...series.flatMap(([name]) => run.series[name].hi)));
+    const [v0, v1] = [run.values[0], run.values.at(-1)];
+    const sx = (v) => PAD.left + ((v - v0) / (v1 - v0)) * (WIDTH - PAD.left - PAD.right);
     const sy = (v) => PAD.top + (1 - Math.min(v, top) / top) * (HEIGHT - PAD.top - PAD.bottom);
+    if (run.kind === 'omega') {
+      for (const [lo, hi] of sinusoidBands(this.context().families)) {
+        const [a, b] = [Math.max(lo, v0), Math.min(hi, v1)];
+        if (b > a) el('rect', { x: sx(a), y: PAD.top, width: sx(b) - sx(a), height: sy(0) - PAD.top, class: 'exp-trained' }, svg);
+      }
+    }
     const axes = el('g', { class: 'exp-axes' }, svg);
     el('line', { x1: PAD.left, y1: sy(0), x2: WIDTH - PAD.right, y2: sy(0) }, axes);
     el('line', { x1: PAD.left, y1: sy(0), x2: PAD.left, y2: PAD.top }, axes);
-    el('line', { x1: PAD.left, y1: sy(1), x2: WIDTH - PAD.right, y2: sy(1), class: 'exp-ref' }, axes);
-    for (let k = 0; k < run.points; k += 5) {
-      const t = el('text', { x: sx(k), y: HEIGHT - PAD.bottom + 16, 'text-anchor': 'middle' }, axes);
-      t.textContent = String(k);
+    if (top >= 1) el('line', { x1: PAD.left, y1: sy(1), x2: WIDTH - PAD.right, y2: sy(1), class: 'exp-ref' }, axes);
+    const step = run.kind === 'convex' ? 0.2 : 1;
+    for (let v = v0; v <= v1 + 1e-9; v += step) {
+      const t = el('text', { x: sx(v), y: HEIGHT - PAD.bottom + 16, 'text-anchor': 'middle' }, axes);
+      t.textContent = String(Number(v.toFixed(1)));
     }
-    for (const v of [0, 0.5, 1, 1.5, 2].filter((v) => v <= top)) {
+    for (const v of ticks(0, top, 5)) {
       const t = el('text', { x: PAD.left - 6, y: sy(v) + 4, 'text-anchor': 'end' }, axes);
-      t.textContent = v.toFixed(1);
+      t.textContent = String(Number(v.toPrecision(3)));
     }
     const xl = el('text', { x: (WIDTH + PAD.left) / 2, y: HEIGHT - 4, 'text-anchor': 'middle' }, axes);
-    xl.textContent = 'k (context points)';
+    xl.textContent = axisName;
     const yl = el('text', { x: PAD.left + 6, y: 12, 'text-anchor': 'start' }, axes);
-    yl.textContent = 'NSE';
-    for (const w of series) {
-      const r = run.result[w];
-      const ks = r.nse.map((_, k) => sx(k));
-      const band = pathD([...ks, ...ks.slice().reverse()], [...r.hi.map(sy), ...r.lo.map(sy).reverse()]) + 'Z';
-      el('path', { d: band, class: `nse-band nse-${w}` }, svg);
-      el('path', { d: pathD(ks, r.nse.map(sy)), class: `nse-line nse-${w}`, 'data-points': r.nse.length }, svg);
+    yl.textContent = `NSE after ${run.context} points`;
+    for (const [name] of series) {
+      const r = run.series[name];
+      const xs = run.values.map(sx);
+      const band = pathD([...xs, ...xs.slice().reverse()], [...r.hi.map(sy), ...r.lo.map(sy).reverse()]) + 'Z';
+      el('path', { d: band, class: `nse-band nse-${name}` }, svg);
+      el('path', { d: pathD(xs, r.nse.map(sy)), class: `nse-line nse-${name}`, 'data-points': r.nse.length }, svg);
     }
-    this.$('exp-caption').textContent = `${title} (${run.family}); ${run.prompts} seeded prompts, mean and 90% interval; 1 = predicting 0.`;
+    const done = run.progress.model === 1 && run.progress.bayes === 1;
+    this.$('exp-heading').textContent = done ? describeSweep(run) : '';
+    this.$('exp-caption').textContent =
+      `${title}; ${run.prompts} seeded prompts per value, ${QUERIES} held-out points each, mean and 90% interval; ` +
+      `1 = predicting 0.${run.kind === 'omega' ? ' Shaded: the trained band.' : ' α = 0 and α = 1 are the pretraining families themselves.'}`;
   }
 
   /** Lists the committed figures (results/index.json); missing results say how to make them. */
