@@ -12,6 +12,7 @@ pub const PRESETS: &[(&str, &str)] = &[
     ("linear", include_str!("../../presets/linear.toml")),
     ("sinusoid", include_str!("../../presets/sinusoid.toml")),
     ("linear+sinusoid", include_str!("../../presets/linear+sinusoid.toml")),
+    ("linear+sinusoid-wide", include_str!("../../presets/linear+sinusoid-wide.toml")),
     ("mixture-4", include_str!("../../presets/mixture-4.toml")),
     ("e1-linear", include_str!("../../presets/e1-linear.toml")),
     ("e2-sparse-linear", include_str!("../../presets/e2-sparse-linear.toml")),
