@@ -104,10 +104,20 @@ fn mixture_density(g: &GaussianMixture, y: f64) -> f64 {
 /// (a bisection step whenever Newton would leave it). Converges in a handful of CDF
 /// evaluations where plain bisection ([`GaussianMixture::quantile`]) needs about fifty, which
 /// matters for a posterior of thousands of components at hundreds of queries.
-fn mixture_quantiles(g: &GaussianMixture) -> [f64; 5] {
+///
+/// # Errors
+/// [`crate::Error::Numerical`] for a mixture without a finite bracket (no component left after
+/// pruning, or non-finite means or widths).
+fn mixture_quantiles(g: &GaussianMixture) -> Result<[f64; 5]> {
     let lo0 = g.means.iter().zip(&g.stds).map(|(m, s)| m - 40.0 * s).fold(f64::INFINITY, f64::min);
     let hi0 = g.means.iter().zip(&g.stds).map(|(m, s)| m + 40.0 * s).fold(f64::NEG_INFINITY, f64::max);
     let (mean, sd) = (g.mean(), g.variance().sqrt());
+    if !(lo0.is_finite() && hi0.is_finite() && lo0 <= hi0 && mean.is_finite() && sd.is_finite()) {
+        return Err(crate::Error::Numerical(format!(
+            "a predictive mixture of {} components has no finite quantiles (bracket [{lo0}, {hi0}])",
+            g.weights.len()
+        )));
+    }
     let mut out = [0.0; 5];
     for (q, (&p, &z)) in out.iter_mut().zip(QUANTILE_LEVELS.iter().zip(&NORMAL_QUANTILES)) {
         let (mut lo, mut hi) = (lo0, hi0);
@@ -128,7 +138,7 @@ fn mixture_quantiles(g: &GaussianMixture) -> [f64; 5] {
         }
         *q = y;
     }
-    out
+    Ok(out)
 }
 
 /// Quantiles of a bar distribution at [`QUANTILE_LEVELS`]: inside the inner bins the CDF is
@@ -150,10 +160,10 @@ fn bar_quantiles(bar: &BarDistribution) -> [f64; 5] {
 }
 
 /// The quantiles of one predictive distribution at [`QUANTILE_LEVELS`].
-fn quantiles_of(dist: &Distribution) -> [f64; 5] {
+fn quantiles_of(dist: &Distribution) -> Result<[f64; 5]> {
     match dist {
         Distribution::Gaussian(g) => mixture_quantiles(&pruned(g)),
-        Distribution::Bar(bar) => bar_quantiles(bar),
+        Distribution::Bar(bar) => Ok(bar_quantiles(bar)),
     }
 }
 
@@ -163,15 +173,19 @@ fn quantiles_of(dist: &Distribution) -> [f64; 5] {
 ///
 /// # Errors
 /// [`crate::Error::InvalidInput`] when bar distributions disagree on their borders or family
-/// probabilities do not have one entry per label in `families`.
+/// probabilities do not have one entry per label in `families`; [`crate::Error::Numerical`]
+/// for a Gaussian mixture without finite quantiles.
 pub fn summarise(preds: &[Predictive], families: &[String]) -> Result<Summary> {
     let q = preds.len();
     let mean = preds.iter().map(|p| p.mean).collect();
     let dists: Option<Vec<&Distribution>> = preds.iter().map(|p| p.distribution.as_ref()).collect();
-    let quantiles = dists.as_ref().filter(|d| !d.is_empty()).map(|dists| {
-        let per_query: Vec<[f64; 5]> = dists.iter().map(|d| quantiles_of(d)).collect();
-        (0..QUANTILE_LEVELS.len()).flat_map(|l| per_query.iter().map(move |qs| qs[l])).collect()
-    });
+    let quantiles = match dists.as_ref().filter(|d| !d.is_empty()) {
+        None => None,
+        Some(dists) => {
+            let per_query: Vec<[f64; 5]> = dists.iter().map(|d| quantiles_of(d)).collect::<Result<_>>()?;
+            Some((0..QUANTILE_LEVELS.len()).flat_map(|l| per_query.iter().map(move |qs| qs[l])).collect())
+        }
+    };
     let bars: Option<Vec<_>> = dists.as_ref().and_then(|dists| {
         dists.iter().map(|d| if let Distribution::Bar(b) = d { Some(b) } else { None }).collect()
     });
@@ -623,9 +637,19 @@ mod tests {
     }
 
     #[test]
+    fn a_mixture_without_finite_quantiles_is_an_error_not_a_panic() {
+        // Every weight below the pruning threshold (or NaN): nothing is left to bracket.
+        let empty = GaussianMixture { weights: vec![1e-300, f64::NAN], means: vec![0.0, 1.0], stds: vec![1.0, 1.0] };
+        let pred = Predictive { mean: 0.0, distribution: Some(Distribution::Gaussian(empty)), family_probs: None };
+        assert!(matches!(summarise(&[pred], &[]), Err(crate::Error::Numerical(_))));
+        let infinite = GaussianMixture { weights: vec![1.0], means: vec![f64::INFINITY], stds: vec![1.0] };
+        assert!(mixture_quantiles(&infinite).is_err());
+    }
+
+    #[test]
     fn newton_quantiles_match_bisection_on_a_bimodal_mixture() {
         let g = GaussianMixture { weights: vec![0.3, 0.5, 0.2], means: vec![-4.0, 1.0, 1.2], stds: vec![0.3, 0.05, 2.0] };
-        let q = mixture_quantiles(&g);
+        let q = mixture_quantiles(&g).unwrap();
         for (l, p) in QUANTILE_LEVELS.iter().enumerate() {
             assert!((q[l] - g.quantile(*p)).abs() < 1e-9, "level {p}: {} vs {}", q[l], g.quantile(*p));
             assert!((g.cdf(q[l]) - p).abs() < 1e-10);

@@ -11,6 +11,12 @@ use std::fmt;
 pub const RELU_HIDDEN_DEFAULT: usize = 100;
 /// Largest `relu_net` hidden width accepted (a bound on the memory and time of one draw).
 pub const MAX_HIDDEN: usize = 4096;
+/// Longest family text accepted by [`FamilySpec::parse`] (characters).
+pub const MAX_SPEC_CHARS: usize = 4096;
+/// Deepest nesting of parentheses in a family text (`convex` inside `convex` …): parsing
+/// recurses once per level, so an adversarial text must not exhaust the stack.
+pub const MAX_SPEC_NESTING: usize = 16;
+
 /// Largest input dimension accepted anywhere (the Bayes posterior and least squares hold
 /// `d × d` matrices; SPEC.md's experiments use d ≤ 20).
 pub const MAX_DIM: usize = 256;
@@ -245,9 +251,28 @@ impl FamilySpec {
     /// Parses the text form (see the type's docs). Unknown names or keys are errors.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidInput`] naming the offending token.
+    /// [`crate::Error::InvalidInput`] naming the offending token; for a text longer than
+    /// [`MAX_SPEC_CHARS`] or nested deeper than [`MAX_SPEC_NESTING`].
     pub fn parse(text: &str) -> Result<Self> {
         let text = text.trim();
+        if text.chars().count() > MAX_SPEC_CHARS {
+            return invalid(format!("a family text is at most {MAX_SPEC_CHARS} characters (got {})", text.chars().count()));
+        }
+        let nesting = text
+            .chars()
+            .scan(0i64, |depth, c| {
+                *depth += match c {
+                    '(' => 1,
+                    ')' => -1,
+                    _ => 0,
+                };
+                Some(*depth)
+            })
+            .max()
+            .unwrap_or(0);
+        if nesting > MAX_SPEC_NESTING as i64 {
+            return invalid(format!("family '{}…' is nested {nesting} levels deep (at most {MAX_SPEC_NESTING})", text.chars().take(40).collect::<String>()));
+        }
         let (name, args) = match text.find('(') {
             None => (text, Vec::new()),
             Some(open) => {
@@ -411,6 +436,15 @@ impl fmt::Display for FamilySpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn overlong_and_deeply_nested_texts_are_errors() {
+        let deep = format!("{}linear{}", "convex(alpha=0.5,linear,".repeat(20_000), ")".repeat(20_000));
+        assert!(matches!(FamilySpec::parse(&deep), Err(crate::Error::InvalidInput(m)) if m.contains("characters")));
+        let nested = |levels: usize| format!("{}linear{}", "convex(alpha=0.5,linear,".repeat(levels), ")".repeat(levels));
+        assert!(matches!(FamilySpec::parse(&nested(17)), Err(crate::Error::InvalidInput(m)) if m.contains("nested 17 levels")));
+        assert!(FamilySpec::parse(&nested(16)).is_ok());
+    }
 
     #[test]
     fn parse_roundtrips_through_display() {
