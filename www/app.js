@@ -154,6 +154,7 @@ function onWorkerError({ id, stage, message: text }) {
     return;
   }
   if (stage === 'load') {
+    if (id !== currentModelEntry()?.id) return; // a superseded load: the page has moved on
     hideProgress();
     message('model', `Could not load the model: ${text}. Showing the Bayes posterior and least squares only.`);
     $('status-model').textContent = 'no model loaded';

@@ -35,6 +35,41 @@ import { runSweep } from './lib/experiment-run.js';
 const BACKEND = 'wasm-simd'; // the Bayes worker's, and the model's until WebGPU is up
 const backends = new Backends(GpuModel, self.navigator); // the model's: WebGPU or wasm SIMD
 self.incontextBackends = backends; // for the browser tests (tests/browser/gpu.test.mjs)
+/**
+ * Frees wasm objects only once no unfinished call holds them: a load may replace the model (or
+ * the Bayes reference) while a sweep or a WebGPU fallback still uses the old one.
+ */
+class Leases {
+  constructor() {
+    this.count = new Map();
+    this.retired = new Set();
+  }
+
+  /** Marks `obj` in use; returns the function that ends this use. */
+  hold(obj) {
+    this.count.set(obj, (this.count.get(obj) ?? 0) + 1);
+    return () => this.#drop(obj);
+  }
+
+  /** Frees `obj` now, or when its last use ends. */
+  retire(obj) {
+    if (!obj) return;
+    if (this.count.get(obj)) this.retired.add(obj);
+    else obj.free();
+  }
+
+  #drop(obj) {
+    const n = this.count.get(obj) - 1;
+    if (n > 0) {
+      this.count.set(obj, n);
+      return;
+    }
+    this.count.delete(obj);
+    if (this.retired.delete(obj)) obj.free();
+  }
+}
+
+const leases = new Leases();
 let model = null; // {id, wasm: Model, info}
 let reference = null; // {mixture, noise, families, wasm: Reference}
 let covering = null; // {truth, prior, sigma, wasm: Reference}: Bayes had pretraining covered the truth
@@ -80,12 +115,13 @@ async function load({ id, url, bytes: total, sha256 }) {
   if (token !== loadToken) return; // a newer load superseded this one
   if (sha256) {
     const actual = await sha256Hex(bytes);
+    if (token !== loadToken) return; // superseded while hashing
     if (actual !== null && actual !== sha256) {
       throw new Error(`${url} does not match the manifest (SHA-256 ${actual.slice(0, 12)}…, expected ${sha256.slice(0, 12)}…)`);
     }
   }
   const wasm = Model.load(bytes);
-  model?.wasm.free();
+  leases.retire(model?.wasm);
   model = { id, wasm, info: wasm.info() };
   // Releases the previous model's GPU copy at once; WebGPU comes up after the first answers
   // (from wasm), and a 'backend' message says when it does or why it does not.
@@ -104,7 +140,7 @@ function setReference({ mixture, noise }) {
   const same = reference && reference.mixture === mixture && reference.noise[0] === noise[0] && reference.noise[1] === noise[1];
   let error = null;
   if (!same) {
-    reference?.wasm.free();
+    leases.retire(reference?.wasm);
     reference = null;
     try {
       const wasm = new Reference(mixture, noise[0], noise[1], 1);
@@ -122,7 +158,7 @@ function setCovering({ truth, mixture, sigma }) {
   const same = covering && truth && covering.truth === truth && covering.mixture === mixture && covering.sigma === sigma;
   let error = null;
   if (!same) {
-    covering?.wasm.free();
+    leases.retire(covering?.wasm);
     covering = null;
     if (truth) {
       try {
@@ -143,7 +179,7 @@ function modelPredictors() {
   const wasm = model.wasm;
   return {
     predictors: { model: (x, y, q) => wasm.predict(x, y, q, 1).mean, knn: (x, y, q) => nearestNeighbours(x, y, q, 1, 3).mean },
-    dispose() {},
+    dispose: leases.hold(wasm),
   };
 }
 
@@ -155,9 +191,13 @@ function bayesPredictors(family, { mixture, noise }) {
   if (!reference) throw new Error('the Bayes posterior is unavailable');
   const pretraining = reference.wasm;
   const covering = new Reference(coveringPrior(family, mixture), noise[0], noise[1], 1);
+  const release = leases.hold(pretraining);
   return {
     predictors: { bayes: (x, y, q) => pretraining.bayes(x, y, q).mean, covering: (x, y, q) => covering.bayes(x, y, q).mean },
-    dispose: () => covering.free(),
+    dispose() {
+      release();
+      covering.free();
+    },
   };
 }
 
@@ -186,8 +226,9 @@ async function predict({ id, xs, ys, queries, want }) {
   };
   if (want.model && model) {
     const t0 = performance.now();
+    const wasm = model.wasm;
+    const release = leases.hold(wasm);
     try {
-      const wasm = model.wasm;
       const { summary, switched } = await backends.predict([x, y, q, 1], () => wasm.predict(x, y, q, 1));
       result.model = summary;
       result.ms.model = performance.now() - t0;
@@ -195,12 +236,14 @@ async function predict({ id, xs, ys, queries, want }) {
       if (switched) self.postMessage({ type: 'backend', ...switched });
     } catch (e) {
       result.errors.model = e?.message ?? String(e);
+    } finally {
+      release();
     }
   }
   if (want.bayes && reference) run('bayes', () => reference.wasm.bayes(x, y, q));
   if (want.covering && covering) run('covering', () => covering.wasm.bayes(x, y, q));
   if (want.ls) run('ls', () => leastSquares(x, y, q, 1));
-  if (want.loo && want.model && model) run('looModel', () => model.wasm.leaveOneOut(x, y, 1));
+  if (want.loo && want.model && model) run('looModel', () => model.wasm.leaveOneOut(x, y, 1)); // synchronous: no lease needed
   if (want.loo && want.bayes && reference) run('looBayes', () => reference.wasm.leaveOneOut(x, y));
   const summaries = [result.model, result.bayes, result.covering, result.ls, result.looModel, result.looBayes];
   self.postMessage(result, transferables(...summaries));
