@@ -418,6 +418,11 @@ function onResult(channel, result) {
   }
   render();
   notifyIdle();
+  // Tells an <incontext-demo> element around the embed that the demo runs.
+  if (EMBED && !app.readyPosted && window.parent !== window) {
+    app.readyPosted = true;
+    window.parent.postMessage({ type: 'incontext-ready' }, '*');
+  }
 }
 
 /** Whether no prediction is outstanding in any worker. */

@@ -1,6 +1,8 @@
 // A small static file server for www/ (used by `./build.sh serve` and the browser tests):
 // correct MIME types (application/wasm for the module), gzip for text and wasm when the client
-// accepts it, ETag revalidation, no directory listings, nothing outside the root.
+// accepts it, ETag revalidation, no directory listings, nothing outside the root, and
+// `Access-Control-Allow-Origin: *` so that an article on another origin can load
+// `incontext-demo.js` as a module script (module scripts are fetched with CORS).
 //
 //   node tests/browser/server.mjs [--port 8080] [--root www] [--host 127.0.0.1]
 
@@ -28,10 +30,11 @@ export const MIME = {
 const COMPRESSIBLE = new Set(['.html', '.js', '.mjs', '.css', '.json', '.csv', '.md', '.svg', '.wasm', '.safetensors', '.ts']);
 
 /**
- * Starts serving `root` on `host:port` (port 0 picks a free one). Resolves to
+ * Starts serving `root` on `host:port` (port 0 picks a free one); `cors: false` leaves out the
+ * cross-origin header (the tests' stand-in for a host that does not send it). Resolves to
  * `{server, url, close()}`.
  */
-export async function startServer({ root, port = 0, host = '127.0.0.1', quiet = true } = {}) {
+export async function startServer({ root, port = 0, host = '127.0.0.1', quiet = true, cors = true } = {}) {
   const base = resolve(root);
   const gzipCache = new Map(); // path → {mtimeMs, body}
   const server = createServer(async (req, res) => {
@@ -63,6 +66,7 @@ export async function startServer({ root, port = 0, host = '127.0.0.1', quiet = 
       'Cache-Control': 'no-cache',
       ETag: etag,
       'X-Content-Type-Options': 'nosniff',
+      ...(cors ? { 'Access-Control-Allow-Origin': '*' } : {}),
     };
     if (req.headers['if-none-match'] === etag) {
       res.writeHead(304, headers);
