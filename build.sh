@@ -143,11 +143,16 @@ JSON
     node docs/publish-results.mjs >/dev/null
     mkdir -p www/pkg
     cp pkg/incontext.js pkg/incontext.d.ts pkg/incontext_bg.wasm www/pkg/
-    # The service worker's cache version: a hash of everything it serves.
+    write_cache_version
+    log "wasm: pkg/incontext_bg.wasm $(wc -c <pkg/incontext_bg.wasm) bytes ($(gzip -9c pkg/incontext_bg.wasm | wc -c) gzipped), cache version $(cat www/sw-version.js)"
+}
+
+# write_cache_version: the service worker's cache version, a hash of everything www/ serves
+# (so any change there, not only a rebuilt wasm, installs a new version for returning readers).
+write_cache_version() {
     local version
     version=$(find www -type f ! -name sw-version.js -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
     printf "self.INCONTEXT_VERSION = '%s';\n" "$version" >www/sw-version.js
-    log "wasm: pkg/incontext_bg.wasm $(wc -c <pkg/incontext_bg.wasm) bytes ($(gzip -9c pkg/incontext_bg.wasm | wc -c) gzipped), cache version $version"
 }
 
 cmd_serve() {
@@ -163,6 +168,7 @@ cmd_serve() {
         cmd_wasm
     fi
     node docs/publish-results.mjs >/dev/null
+    write_cache_version
     exec node tests/browser/server.mjs --root www --port "$port"
 }
 

@@ -1021,9 +1021,35 @@ async function main() {
 function registerServiceWorker() {
   if (app.swRegistered || !('serviceWorker' in navigator) || new URLSearchParams(location.search).has('nosw')) return;
   app.swRegistered = true;
-  navigator.serviceWorker.register(new URL('./sw.js', import.meta.url)).catch((e) => {
-    message('sw', `Offline use is unavailable: ${e.message}`, 'note');
+  navigator.serviceWorker
+    .register(new URL('./sw.js', import.meta.url))
+    .then((registration) => {
+      // A new version waits until the reader reloads: the open page never mixes two versions.
+      const offer = () => registration.waiting && navigator.serviceWorker.controller && offerUpdate(registration.waiting);
+      offer();
+      registration.addEventListener('updatefound', () => {
+        registration.installing?.addEventListener('statechange', offer);
+      });
+    })
+    .catch((e) => message('sw', `Offline use is unavailable: ${e.message}`, 'note'));
+}
+
+/** Shows "a new version is ready" with a button that activates it and reloads the page. */
+function offerUpdate(waiting) {
+  if ($('update')) return;
+  const bar = document.createElement('p');
+  bar.id = 'update';
+  bar.className = 'msg note update';
+  bar.append('A new version of this page is ready. ');
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.textContent = 'Reload to use it';
+  button.addEventListener('click', () => {
+    navigator.serviceWorker.addEventListener('controllerchange', () => location.reload(), { once: true });
+    waiting.postMessage('skip-waiting');
   });
+  bar.append(button);
+  document.querySelector('header.top')?.append(bar);
 }
 
 main();

@@ -1,15 +1,22 @@
-// Service worker: after the first visit the page, the wasm module, the bundled data and every
-// model in the manifest come from a versioned cache, so the demo works with the network off.
-// `sw-version.js` (written by `./build.sh wasm` from a hash of everything served) sets
-// self.INCONTEXT_VERSION; a new version installs a new cache and deletes the old ones.
-// Only OK (HTTP 200) same-origin responses are ever cached.
+// Service worker: after the first visit the page, the wasm module, the bundled data, the
+// published result figures and every model in the manifest come from a versioned cache, so the
+// demo works with the network off. `sw-version.js` (written by `./build.sh wasm` and
+// `./build.sh serve` from a hash of everything served) sets self.INCONTEXT_VERSION.
+//
+// Updates never mix versions: a new version installs its own cache and then *waits*; the page
+// offers a reload, and only when the reader accepts (message 'skip-waiting') does it take over,
+// delete the old caches and reload the page. Installation fails (the old version keeps serving)
+// unless every file of the shell was cached; a model that fails to download is only missing
+// offline, and the page says so. Only OK (HTTP 200), same-origin responses are cached, stripped
+// of the redirect flag (a cached redirected response breaks navigations); a navigation to a
+// folder is answered with its cached index.html.
 
 importScripts('./sw-version.js');
 
 const VERSION = self.INCONTEXT_VERSION || 'dev';
 const CACHE = `incontext-${VERSION}`;
+/** The files the page cannot run without: all of them are cached, or the install fails. */
 const SHELL = [
-  './',
   'index.html',
   'embed.html',
   'style.css',
@@ -34,27 +41,58 @@ const SHELL = [
   'models/manifest.json',
 ];
 
-/** Fetches `url` (revalidating with the server) and stores it only if the response is OK. */
+/** Fetches `url` (revalidating with the server) and caches it; throws unless it is cacheable. */
 async function precache(cache, url) {
   const response = await fetch(url, { cache: 'no-cache' });
-  if (response.ok && response.status === 200) await cache.put(url, response);
-  return response;
+  if (!cacheable(response)) throw new Error(`${url}: HTTP ${response.status}`);
+  await cache.put(url, await unredirected(response));
+}
+
+function cacheable(response) {
+  return response.ok && response.status === 200 && response.type === 'basic';
+}
+
+/**
+ * A response that followed a redirect (a host sending index.html to /, say) must not answer a
+ * navigation from the cache (browsers refuse it): keep its body and headers, not the flag.
+ */
+async function unredirected(response) {
+  if (!response.redirected) return response;
+  return new Response(await response.blob(), { status: response.status, statusText: response.statusText, headers: response.headers });
+}
+
+/** Files listed by a cached JSON file (`models/manifest.json`, `results/index.json`). */
+async function listed(cache, url, pick) {
+  const response = await cache.match(url);
+  if (!response) return [];
+  try {
+    return pick(await response.json());
+  } catch {
+    return [];
+  }
 }
 
 self.addEventListener('install', (event) => {
   event.waitUntil(
     (async () => {
       const cache = await caches.open(CACHE);
-      const manifest = await precache(cache, 'models/manifest.json');
-      let models = [];
-      if (manifest.ok) {
-        const list = await cache.match('models/manifest.json').then((r) => r.json()).catch(() => ({ models: [] }));
-        models = (list.models ?? []).map((m) => `models/${m.file}`);
+      try {
+        await Promise.all(SHELL.map((url) => precache(cache, url)));
+      } catch (e) {
+        await caches.delete(CACHE); // a failed install leaves nothing behind
+        throw e;
       }
-      await Promise.all([...SHELL.filter((u) => u !== 'models/manifest.json'), ...models].map((u) => precache(cache, u).catch(() => null)));
-      await self.skipWaiting();
+      // Optional: models and result figures. Whatever fails is fetched (and cached) when used.
+      await precache(cache, 'results/index.json').catch(() => null);
+      const models = await listed(cache, 'models/manifest.json', (m) => (m.models ?? []).map((e) => `models/${e.file}`));
+      const figures = await listed(cache, 'results/index.json', (r) => (r.experiments ?? []).flatMap((e) => e.figures.map((f) => `results/${f}`)));
+      await Promise.allSettled([...models, ...figures].map((url) => precache(cache, url)));
     })(),
   );
+});
+
+self.addEventListener('message', (event) => {
+  if (event.data === 'skip-waiting') self.skipWaiting();
 });
 
 self.addEventListener('activate', (event) => {
@@ -74,10 +112,12 @@ self.addEventListener('fetch', (event) => {
   event.respondWith(
     (async () => {
       const cache = await caches.open(CACHE);
-      const hit = await cache.match(request, { ignoreSearch: request.mode === 'navigate' });
+      const navigation = request.mode === 'navigate';
+      const hit = (await cache.match(request, { ignoreSearch: navigation })) ??
+        (navigation && url.pathname.endsWith('/') ? await cache.match(new URL('index.html', url).href) : undefined);
       if (hit) return hit;
       const response = await fetch(request);
-      if (response.ok && response.status === 200 && response.type === 'basic') await cache.put(request, response.clone());
+      if (cacheable(response)) await cache.put(request, await unredirected(response.clone()));
       return response;
     })(),
   );

@@ -109,7 +109,14 @@ async function load({ id, url, bytes: total, sha256 }) {
   const token = ++loadToken;
   const started = performance.now();
   const cached = self.caches ? await self.caches.match(url).catch(() => undefined) : undefined;
-  const response = cached ?? (await fetch(url));
+  let response = cached;
+  try {
+    response ??= await fetch(url);
+  } catch (e) {
+    throw new Error(self.navigator.onLine === false
+      ? 'you are offline and this model was never downloaded here (models are saved for offline use once loaded online)'
+      : `downloading ${url} failed: ${e.message}`);
+  }
   if (!response.ok) throw new Error(`downloading ${url} failed: HTTP ${response.status}`);
   const bytes = await readWithProgress(response, id, total);
   if (token !== loadToken) return; // a newer load superseded this one

@@ -31,10 +31,11 @@ const COMPRESSIBLE = new Set(['.html', '.js', '.mjs', '.css', '.json', '.csv', '
 
 /**
  * Starts serving `root` on `host:port` (port 0 picks a free one); `cors: false` leaves out the
- * cross-origin header (the tests' stand-in for a host that does not send it). Resolves to
+ * cross-origin header (the tests' stand-in for a host that does not send it); `redirects` maps
+ * paths to a 301 location (a host that sends /index.html to /, say). Resolves to
  * `{server, url, close()}`.
  */
-export async function startServer({ root, port = 0, host = '127.0.0.1', quiet = true, cors = true } = {}) {
+export async function startServer({ root, port = 0, host = '127.0.0.1', quiet = true, cors = true, redirects = {} } = {}) {
   const base = resolve(root);
   const gzipCache = new Map(); // path → {mtimeMs, body}
   const server = createServer(async (req, res) => {
@@ -48,6 +49,10 @@ export async function startServer({ root, port = 0, host = '127.0.0.1', quiet = 
       path = decodeURIComponent(req.url.split(/[?#]/)[0]);
     } catch {
       return send(400, 'bad request\n');
+    }
+    if (Object.hasOwn(redirects, path)) {
+      res.writeHead(301, { Location: redirects[path] });
+      return res.end();
     }
     if (path.endsWith('/')) path += 'index.html';
     const file = normalize(join(base, path));

@@ -232,17 +232,21 @@ export class Experiments {
     this.figuresLoaded = true;
     const box = this.$('exp-figures');
     let index = null;
+    let unreachable = false;
     try {
       const response = await fetch(new URL('../results/index.json', import.meta.url));
       if (response.ok) index = await response.json();
     } catch {
-      index = null;
+      unreachable = true;
     }
     box.replaceChildren();
     if (!index?.experiments?.length) {
       const p = document.createElement('p');
-      p.textContent = 'No full-scale results are published with this page yet (run `incontext reproduce`, then `./build.sh wasm`).';
+      p.textContent = unreachable
+        ? 'Offline: the full-scale figures were not saved for offline use on this device (they are after one visit online). The live sweeps above work offline.'
+        : 'No full-scale results are published with this copy of the page.';
       box.append(p);
+      this.figuresLoaded = !unreachable; // try again when the network is back
       return;
     }
     for (const e of index.experiments) {
