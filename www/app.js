@@ -433,7 +433,22 @@ function allIdle() {
 function notifyIdle() {
   if (!allIdle()) return;
   document.body.dataset.busy = 'false';
+  announce();
   app.idleWaiters.splice(0).forEach((resolve) => resolve());
+}
+
+/**
+ * Tells screen readers the settled result, briefly and only when it changed: the model's
+ * belief over families in steps of 5% (never while a point is being dragged).
+ */
+function announce() {
+  const v = app.view;
+  const names = app.info?.families.map((f) => f.name);
+  const probs = v?.model?.familyProbs;
+  if (!names || probs?.length !== names.length || app.dragging) return;
+  const ranked = names.map((name, j) => [name, Math.round(20 * probs[j]) * 5]).sort((a, b) => b[1] - a[1]);
+  const text = `Model belief: ${ranked.map(([name, p]) => `${name} ${p}%`).join(', ')}.`;
+  if ($('announce').textContent !== text) $('announce').textContent = text;
 }
 
 // --- rendering ----------------------------------------------------------------------------------
@@ -799,6 +814,7 @@ const canonical = (points) => points.map(([x, y]) => [compact(x), compact(y)]);
 
 /** A point edit in the main plot or a compare panel (`source`): every other view follows. */
 function onPointsEdited(points, final, source) {
+  app.dragging = !final;
   Object.assign(app.state, { points: canonical(points) });
   if (source !== plot) plot.setPoints(app.state.points);
   compare?.setPoints(app.state.points, source);

@@ -422,3 +422,28 @@ test('dark mode and a phone-sized screen', async () => {
   await page.screenshot({ path: `${artifacts}/phone-dark.png`, fullPage: true });
   await context.close();
 });
+
+test('screen readers hear settled beliefs only: no live status line, no announcements mid-drag', { skip: !hasModel }, async () => {
+  const { context, page } = await open('#pts=-1.5,-1;-0.5,-0.3;0.5,0.4;1.5,1.1');
+  assert.equal(await page.locator('header .status').getAttribute('aria-live'), null);
+  assert.equal(await page.locator('#exp-status').getAttribute('aria-live'), null);
+  assert.match(await page.locator('#announce').innerText(), /^Model belief: (linear|sinusoid) \d+%, (linear|sinusoid) \d+%\.$/);
+  // Record every change of the live region during a drag.
+  await page.evaluate(() => {
+    window.announced = [];
+    new MutationObserver(() => window.announced.push(document.getElementById('announce').textContent)).observe(document.getElementById('announce'), { childList: true, characterData: true, subtree: true });
+  });
+  const [x0, y0] = await page.evaluate(() => window.incontext.toScreen(1.5, 1.1));
+  await page.mouse.move(x0, y0);
+  await page.mouse.down();
+  for (let i = 1; i <= 10; i++) {
+    await page.mouse.move(x0, y0 + i * 25);
+    await page.waitForTimeout(30);
+  }
+  const during = await page.evaluate(() => window.announced.length);
+  await page.mouse.up();
+  await idle(page);
+  assert.equal(during, 0, 'nothing is announced while dragging');
+  assert.ok((await page.evaluate(() => window.announced.length)) <= 1, 'at most one announcement once the drag ends');
+  await context.close();
+});
