@@ -2,7 +2,7 @@
 // controls. Plain ES module, no build step. `embed.html` runs the same code with a smaller UI.
 
 import { parseHash, encodeHash, defaultState, compact, LIMITS } from './lib/state.js';
-import { parseCsv, CsvError, spreadSubsample, contextStats, IDENTITY, toModelX, toModelY, fromModelY } from './lib/csv.js';
+import { parseCsv, CsvError, spreadSubsample, contextIndices, CONTEXT_CHOICES, contextStats, IDENTITY, toModelX, toModelY, fromModelY } from './lib/csv.js';
 import { Plot } from './lib/plot.js';
 import { Experiments } from './lib/experiments.js';
 import { fitToTruth, leaveOneOutFit, confidentlyWrong } from './lib/fit.js';
@@ -334,13 +334,18 @@ function maxContext() {
 
 // --- predictions --------------------------------------------------------------------------------
 
+/** The points that form the context (at most `maxContext()`, chosen by `state.use`). */
+function usedPoints() {
+  return contextIndices(app.state.points, maxContext(), app.state.use).map((i) => app.state.points[i]);
+}
+
 function transform() {
-  return app.state.std ? contextStats(app.state.points.slice(0, maxContext())) : IDENTITY;
+  return app.state.std ? contextStats(usedPoints()) : IDENTITY;
 }
 
 /** The context as used (the first `maxContext()` points), as a key for leave-one-out results. */
 function contextKey() {
-  return JSON.stringify([app.state.std, app.state.points.slice(0, maxContext())]);
+  return JSON.stringify([app.state.std, usedPoints()]);
 }
 
 /**
@@ -351,7 +356,7 @@ function contextKey() {
 function requestPrediction(settled = true) {
   const s = app.state;
   const t = transform();
-  const used = s.points.slice(0, maxContext());
+  const used = usedPoints();
   const xs = used.map((p) => toModelX(t, p[0]));
   const ys = used.map((p) => toModelY(t, p[1]));
   const loo = settled && !s.truth && used.length >= 3 && Boolean(FIT_TABLE);
@@ -480,7 +485,9 @@ function render() {
   const v = app.view ?? {};
   let truth = null;
   if (app.truth && !s.std) truth = { xs: app.truth.xs, ys: app.truth.ys };
+  const used = new Set(contextIndices(s.points, maxContext(), s.use));
   plot.render({
+    used,
     domain: app.domain,
     labels: { x: s.xLabel || 'x', y: s.yLabel || 'y' },
     model: v.model,
@@ -492,7 +499,7 @@ function render() {
   });
   showBeliefs(v);
   renderFit(v, truth);
-  compare?.update({ points: s.points, domain: app.domain, labels: { x: s.xLabel || 'x', y: s.yLabel || 'y' }, truth, show: { bands: s.bands } });
+  compare?.update({ used, points: s.points, domain: app.domain, labels: { x: s.xLabel || 'x', y: s.yLabel || 'y' }, truth, show: { bands: s.bands } });
   renderWarnings();
   $('source').textContent = s.source ? `Data: ${s.source}` : '';
   $('legend-ls').hidden = !s.ls;
@@ -555,7 +562,7 @@ function renderFit(v, truth) {
   const { x0, x1 } = app.domain;
   $('fit-caption').textContent = mode === 'truth'
     ? `Against the true function over the plot's range x ∈ [${num(x0)}, ${num(x1)}]`
-    : `Leave-one-out: each of the ${app.state.points.slice(0, maxContext()).length} points predicted from the others (the true function is unknown)`;
+    : `Leave-one-out: each of the ${usedPoints().length} context points predicted from the others (the true function is unknown)`;
   $('fit-error-head').textContent = mode === 'truth' ? 'error vs true curve (RMSE)' : 'error (RMSE)';
   $('fit-coverage-head').textContent = mode === 'truth' ? 'true curve inside 90% band' : 'points inside their 90% band';
   const body = $('fit-rows');
@@ -614,7 +621,10 @@ function renderWarnings() {
   const notes = [];
   const n = s.points.length;
   if (n > maxContext()) {
-    notes.push(`${app.info ? 'This model' : 'The page'} takes at most ${maxContext()} context points: the first ${maxContext()} of ${n} are used.`);
+    notes.push(
+      `${app.info ? 'This model' : 'The page'} takes at most ${maxContext()} context points: ${maxContext()} of ${n} are used ` +
+        `(${CONTEXT_CHOICES[s.use]}; choose under the plot), the others are drawn hollow.`,
+    );
   }
   const v = app.view;
   if (v?.modelPoints && n) {
@@ -665,6 +675,11 @@ function syncControls() {
     if (box) box.checked = s[key];
   }
   $('point-count').textContent = `${s.points.length} point${s.points.length === 1 ? '' : 's'}`;
+  const useRow = $('use-row');
+  if (useRow) {
+    useRow.hidden = s.points.length <= maxContext();
+    $('use').value = s.use;
+  }
 }
 
 // --- sample a function and out-of-distribution controls ----------------------------------------
@@ -784,15 +799,17 @@ function useData(text, { title = '', source = '' } = {}) {
     message('csv', `Could not read the data: ${e.message} The points on the plot were kept.`);
     return false;
   }
-  const k = Math.min(maxContext(), parsed.xs.length);
-  const idx = spreadSubsample(parsed.xs, k);
+  // Keeps up to LIMITS.maxPoints rows (spread over x, in file order); the context is chosen
+  // from them by `state.use`.
+  const kept = Math.min(LIMITS.maxPoints, parsed.xs.length);
+  const idx = spreadSubsample(parsed.xs, kept).sort((a, b) => a - b);
   const points = idx.map((i) => [parsed.xs[i], parsed.ys[i]]);
   const [xName, yName] = parsed.names ?? ['x', 'y'];
-  const used = parsed.xs.length > k ? `Using ${k} of ${parsed.xs.length} rows, spread evenly over x. ` : '';
+  const used = parsed.xs.length > kept ? `Kept ${kept} of ${parsed.xs.length} rows, spread evenly over x. ` : '';
   const skipped = parsed.skipped ? `Skipped ${parsed.skipped} row${parsed.skipped > 1 ? 's' : ''} with a missing value. ` : '';
   message('csv', `${used}${skipped}x and y are standardised with these points' mean and standard deviation (as TabPFN does) and predictions mapped back.`, 'note');
   app.truth = null;
-  update({ points, std: true, xLabel: xName, yLabel: yName, source: source || title, truth: null });
+  update({ points, std: true, xLabel: xName, yLabel: yName, source: source || title, truth: null, use: 'spread' });
   return true;
 }
 
@@ -881,6 +898,7 @@ function bindControls() {
   for (const key of ['bands', 'heat', 'ls', 'bayes', 'covering']) {
     $(`show-${key}`)?.addEventListener('change', (e) => update({ [key]: e.target.checked }));
   }
+  $('use')?.addEventListener('change', (e) => update({ use: e.target.value }));
   $('backend-choice')?.addEventListener('change', (e) => modelChannel.post({ type: 'backend', preference: e.target.value }));
   $('model').addEventListener('change', (e) => {
     update({ model: e.target.value });

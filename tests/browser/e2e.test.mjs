@@ -447,3 +447,30 @@ test('screen readers hear settled beliefs only: no live status line, no announce
   assert.ok((await page.evaluate(() => window.announced.length)) <= 1, 'at most one announcement once the drag ends');
   await context.close();
 });
+
+test('beyond the context length: the unused points are drawn hollow and the reader chooses which are used', { skip: !hasModel }, async () => {
+  const { context, page } = await open();
+  const rows = Array.from({ length: 100 }, (_, i) => `${i},${(Math.sin(i / 9) * 3 + i / 20).toFixed(3)}`);
+  await page.locator('#csv').fill(`t,v\n${rows.join('\n')}`);
+  await page.locator('#use-csv').click();
+  await idle(page);
+  const max = await page.evaluate(() => window.incontext.info.maxPoints - 1);
+  assert.equal((await state(page)).points.length, 100);
+  assert.equal(await page.locator('#plot .point.unused').count(), 100 - max);
+  assert.equal(await page.locator('#use-row').isVisible(), true);
+  assert.match(await messages(page), new RegExp(`${max} of 100 are used \\(spread evenly over x`));
+  const spreadMean = await meanAt(page, 99);
+  await page.locator('#use').selectOption('first');
+  await idle(page);
+  assert.equal((await state(page)).use, 'first');
+  assert.match(page.url(), /use=first/);
+  const unused = await page.locator('#plot .point.unused').evaluateAll((cs) => cs.map((c) => Number(c.dataset.index)));
+  assert.deepEqual(unused, Array.from({ length: 100 - max }, (_, i) => max + i));
+  await page.locator('#use').selectOption('recent');
+  await idle(page);
+  const recent = await page.locator('#plot .point.unused').evaluateAll((cs) => cs.map((c) => Number(c.dataset.index)));
+  assert.deepEqual(recent, Array.from({ length: 100 - max }, (_, i) => i));
+  assert.notEqual(await meanAt(page, 99), spreadMean);
+  await page.screenshot({ path: `${artifacts}/beyond-context.png`, fullPage: true });
+  await context.close();
+});

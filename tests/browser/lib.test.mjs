@@ -132,9 +132,9 @@ test('leave-one-out fit and the confidently-wrong rule, by hand', async () => {
   assert.ok(Math.abs(fit.rmse - Math.sqrt((0 + 1 + 4) / 3)) < 1e-12);
   assert.deepEqual([fit.inside, fit.n], [2, 3]); // 1 ∈ [0, 2], 2 ∉ [0, 1.5], 3 ∈ [0, 4]
   assert.equal(leaveOneOutFit({ mean: [1] }, ys), null);
-  // n = 40: the threshold is 0.9 − 2·sqrt(0.09/40) = 0.805.
-  assert.equal(confidentlyWrong(0.8, 40), true);
-  assert.equal(confidentlyWrong(0.81, 40), false);
+  // n = 40: the threshold is 0.9 − 3·sqrt(0.09/40) = 0.7577.
+  assert.equal(confidentlyWrong(0.75, 40), true);
+  assert.equal(confidentlyWrong(0.76, 40), false);
   assert.equal(confidentlyWrong(0.1, 7), false); // too few points to say
   assert.equal(confidentlyWrong(null, 40), false);
 });

@@ -81,18 +81,12 @@ class Panel {
 
   request(build) {
     if (!this.info) return;
-    if (this.view.context.points.length > this.info.maxPoints - 1) {
-      this.error = `takes at most ${this.info.maxPoints - 1} points`;
-      this.summary = null;
-      this.render();
-      return;
-    }
     this.channel.request(build(QUERIES, this.plot));
   }
 
   render() {
-    const { domain, labels, truth, show } = this.view.context;
-    this.plot.render({ domain, labels, model: this.summary, truth, show: { bands: show.bands, heat: false } });
+    const { domain, labels, truth, show, used } = this.view.context;
+    this.plot.render({ domain, labels, model: this.summary, truth, used, show: { bands: show.bands, heat: false } });
     const names = this.info?.families.map((f) => f.name) ?? [];
     const probs = this.summary?.familyProbs?.length === names.length ? this.summary.familyProbs : null;
     renderBeliefs(this.beliefs, names, [{ cls: 'model', probs, who: `${this.entry.id} model` }]);

@@ -87,6 +87,25 @@ export function spreadSubsample(xs, k) {
   return Array.from({ length: k }, (_, j) => order[Math.round((j * (order.length - 1)) / (k - 1))]);
 }
 
+/** How the context is chosen when there are more points than a model takes. */
+export const CONTEXT_CHOICES = Object.freeze({
+  spread: 'spread evenly over x',
+  first: 'the first ones',
+  recent: 'the most recent (last) ones',
+});
+
+/**
+ * Indices (increasing) of the at most `k` of `points` ([[x, y], …], in the order added) that
+ * form the context: `spread` evenly over x, the `first` k, or the most `recent` k.
+ */
+export function contextIndices(points, k, choice) {
+  const n = points.length;
+  if (n <= k) return points.map((_, i) => i);
+  if (choice === 'first') return Array.from({ length: k }, (_, i) => i);
+  if (choice === 'recent') return Array.from({ length: k }, (_, i) => n - k + i);
+  return spreadSubsample(points.map((p) => p[0]), k).sort((a, b) => a - b);
+}
+
 /**
  * The context statistics `{mx, sx, my, sy}` (mean and population standard deviation of x and
  * of y; a deviation below 1e-12 of the magnitude, or of fewer than two points, counts as 1).

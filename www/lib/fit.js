@@ -64,9 +64,10 @@ export function leaveOneOutFit(loo, ys) {
 
 /**
  * Whether a 90% band holding `coverage` of `n` points is confidently wrong: at least 8 points
- * and a share more than two binomial standard errors (of a calibrated 90% band) below 0.9.
+ * and a share more than three binomial standard errors (of a calibrated 90% band) below 0.9,
+ * so that a calibrated model is flagged about once in a thousand datasets.
  */
 export function confidentlyWrong(coverage, n) {
   if (coverage === null || n < 8) return false;
-  return coverage < 0.9 - 2 * Math.sqrt((0.9 * 0.1) / n);
+  return coverage < 0.9 - 3 * Math.sqrt((0.9 * 0.1) / n);
 }

@@ -278,11 +278,11 @@ export class Plot {
           cx: this.sx(x),
           cy: this.sy(y),
           r: 6,
-          class: `point${outside ? ' clipped' : ''}`,
+          class: `point${outside ? ' clipped' : ''}${this.used && !this.used.has(i) ? ' unused' : ''}`,
           tabindex: '0',
           role: 'button',
           'data-index': i,
-          'aria-label': `point ${i + 1}: x = ${fmt(x)}, y = ${fmt(y)}. Arrows move it, Delete removes it.`,
+          'aria-label': `point ${i + 1}: x = ${fmt(x)}, y = ${fmt(y)}${this.used && !this.used.has(i) ? ' (not in the context)' : ''}. Arrows move it, Delete removes it.`,
         },
         g,
       );
@@ -399,10 +399,12 @@ export class Plot {
   /**
    * Redraws everything. `view`: {domain, labels, model, bayes, covering, ls (summaries in
    * display units, each with its query inputs `xs`), truth: {xs, ys} | null, show: {bands,
-   * heat, ls, bayes, covering}}. `covering` is the Bayes posterior that knows the true family.
+   * heat, ls, bayes, covering}, used: Set of the point indices in the context (others are
+   * drawn hollow; absent: all)}. `covering` is the Bayes posterior that knows the true family.
    */
   render(view) {
     this.last = view;
+    this.used = view.used ?? null;
     if (view.domain) this.domain = view.domain;
     if (view.labels) this.labels = view.labels;
     this.#axes();

@@ -29,6 +29,7 @@ export function defaultState() {
     source: '', // where the points came from (a dataset name), shown under the plot
     truth: null, // {family, seed, sigma}: the sampled true function, drawn dashed
     compare: [], // model ids shown side by side (the compare view), in order
+    use: 'spread', // which points form the context when there are more than a model takes (lib/csv.js CONTEXT_CHOICES)
   };
 }
 
@@ -51,6 +52,7 @@ export function encodeHash(state) {
   for (const key of ['xLabel', 'yLabel', 'source']) {
     if (state[key]) parts.push(`${key}=${encodeURIComponent(state[key])}`);
   }
+  if (state.use !== 'spread') parts.push(`use=${state.use}`);
   if (state.compare.length) parts.push(`compare=${state.compare.map(encodeURIComponent).join(',')}`);
   if (state.truth) {
     const { family, seed, sigma } = state.truth;
@@ -127,6 +129,9 @@ export function parseHash(hash, modelIds = []) {
       else warnings.push(`Ignored '${key}=${label(value, 20)}' (expected 0 or 1).`);
     } else if (key === 'xLabel' || key === 'yLabel' || key === 'source') {
       state[key] = label(value, LIMITS.maxLabel);
+    } else if (key === 'use') {
+      if (['spread', 'first', 'recent'].includes(value)) state.use = value;
+      else warnings.push(`Ignored 'use=${label(value, 20)}' (expected spread, first or recent).`);
     } else if (key === 'compare') {
       const ids = value.split(',').filter((id) => id !== '');
       const known = [...new Set(ids.filter((id) => modelIds.includes(id)))];
