@@ -474,3 +474,18 @@ test('beyond the context length: the unused points are drawn hollow and the read
   await page.screenshot({ path: `${artifacts}/beyond-context.png`, fullPage: true });
   await context.close();
 });
+
+test('the order of the points never changes a prediction (prefix encoding)', { skip: !hasModel }, async () => {
+  const points = [[-2.1, -0.4], [-1.3, 0.9], [-0.2, 0.1], [0.4, -0.8], [1.1, 0.3], [1.9, 1.2], [2.4, 0.2]];
+  const views = [];
+  for (const order of [points, [...points].reverse(), [points[3], points[0], points[6], points[2], points[5], points[1], points[4]]]) {
+    const { context, page } = await open(`#pts=${order.map((p) => p.join(',')).join(';')}`);
+    assert.equal(await page.evaluate(() => window.incontext.info.encoding), 'prefix');
+    views.push(await page.evaluate(() => ({ mean: Array.from(window.incontext.view.model.mean), families: Array.from(window.incontext.view.model.familyProbs) })));
+    await context.close();
+  }
+  for (const v of views.slice(1)) {
+    v.mean.forEach((m, i) => assert.ok(Math.abs(m - views[0].mean[i]) < 1e-5, `query ${i}: ${m} vs ${views[0].mean[i]}`));
+    v.families.forEach((p, j) => assert.ok(Math.abs(p - views[0].families[j]) < 1e-5));
+  }
+});
