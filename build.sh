@@ -140,6 +140,10 @@ cmd_wasm() {
 }
 JSON
     node www/data/extract.mjs >/dev/null
+    # The page's CSV parser (an ES module, served as is) and its licence.
+    mkdir -p www/vendor
+    cp node_modules/d3-dsv/dist/d3-dsv.mjs www/vendor/d3-dsv.js
+    cp node_modules/d3-dsv/LICENSE www/vendor/d3-dsv.LICENSE
     node docs/publish-results.mjs >/dev/null
     mkdir -p www/pkg
     cp pkg/incontext.js pkg/incontext.d.ts pkg/incontext_bg.wasm www/pkg/

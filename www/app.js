@@ -1,8 +1,8 @@
 // The demo page: state (mirrored into the URL hash), the inference worker, the plot and the
 // controls. Plain ES module, no build step. `embed.html` runs the same code with a smaller UI.
 
-import { parseHash, encodeHash, defaultState, compact, LIMITS } from './lib/state.js';
-import { parseCsv, CsvError, spreadSubsample, contextIndices, CONTEXT_CHOICES, contextStats, IDENTITY, toModelX, toModelY, fromModelY } from './lib/csv.js';
+import { parseHash, encodeHash, defaultState, roundPoints, LIMITS } from './lib/state.js';
+import { parseCsv, parseTable, defaultSelection, selectPoints, formatDate, CsvError, spreadSubsample, contextIndices, CONTEXT_CHOICES, contextStats, IDENTITY, toModelX, toModelY, fromModelY } from './lib/csv.js';
 import { Plot } from './lib/plot.js';
 import { Experiments } from './lib/experiments.js';
 import { fitToTruth, leaveOneOutFit, confidentlyWrong } from './lib/fit.js';
@@ -489,7 +489,7 @@ function render() {
   plot.render({
     used,
     domain: app.domain,
-    labels: { x: s.xLabel || 'x', y: s.yLabel || 'y' },
+    labels: { x: s.xLabel || 'x', y: s.yLabel || 'y', xFormat: s.xdate ? formatDate : null },
     model: v.model,
     bayes: v.bayes,
     covering: truth ? v.covering : null,
@@ -499,7 +499,7 @@ function render() {
   });
   showBeliefs(v);
   renderFit(v, truth);
-  compare?.update({ used, points: s.points, domain: app.domain, labels: { x: s.xLabel || 'x', y: s.yLabel || 'y' }, truth, show: { bands: s.bands } });
+  compare?.update({ used, points: s.points, domain: app.domain, labels: { x: s.xLabel || 'x', y: s.yLabel || 'y', xFormat: s.xdate ? formatDate : null }, truth, show: { bands: s.bands } });
   renderWarnings();
   $('source').textContent = s.source ? `Data: ${s.source}` : '';
   $('legend-ls').hidden = !s.ls;
@@ -696,7 +696,7 @@ async function sampleTruth(family, seed, k) {
     message('sample', '');
     app.truth = { key: `${family}@${seed}`, xs: TRUTH_XS, ys: Array.from(sample.curve) };
     const points = Array.from(sample.xs, (x, i) => [x, sample.ys[i]]);
-    update({ points, std: false, xLabel: '', yLabel: '', source: '', truth: { family, seed, sigma } });
+    update({ points, std: false, xdate: false, xLabel: '', yLabel: '', source: '', truth: { family, seed, sigma } });
   } catch (e) {
     message('sample', `Could not sample '${family}': ${e.message}`);
   }
@@ -790,13 +790,33 @@ function omegaSpec() {
 
 // --- bring your own data ------------------------------------------------------------------------
 
+/** Reads pasted or dropped text into a table and shows its default columns. */
 function useData(text, { title = '', source = '' } = {}) {
-  let parsed;
+  let table;
+  let selection;
   try {
-    parsed = parseCsv(text);
+    table = parseTable(text);
+    selection = defaultSelection(table);
+    if (!selection) parseCsv(text); // throws the error that names the offending cell
   } catch (e) {
     if (!(e instanceof CsvError)) throw e;
     message('csv', `Could not read the data: ${e.message} The points on the plot were kept.`);
+    return false;
+  }
+  app.table = { table, source: source || title };
+  fillColumnPickers(table, selection);
+  return applySelection(selection);
+}
+
+/** The points of the chosen columns of `app.table` (`selection`: {x, y, filter}). */
+function applySelection(selection) {
+  const { table, source } = app.table;
+  let parsed;
+  try {
+    parsed = selectPoints(table, selection);
+  } catch (e) {
+    if (!(e instanceof CsvError)) throw e;
+    message('csv', `${e.message} The points on the plot were kept.`);
     return false;
   }
   // Keeps up to LIMITS.maxPoints rows (spread over x, in file order); the context is chosen
@@ -804,13 +824,55 @@ function useData(text, { title = '', source = '' } = {}) {
   const kept = Math.min(LIMITS.maxPoints, parsed.xs.length);
   const idx = spreadSubsample(parsed.xs, kept).sort((a, b) => a - b);
   const points = idx.map((i) => [parsed.xs[i], parsed.ys[i]]);
-  const [xName, yName] = parsed.names ?? ['x', 'y'];
-  const used = parsed.xs.length > kept ? `Kept ${kept} of ${parsed.xs.length} rows, spread evenly over x. ` : '';
+  const [xName, yName] = parsed.names;
+  const filter = selection.filter ? ` where ${table.columns[selection.filter.column].name} = ${selection.filter.value}` : '';
+  const used = parsed.xs.length > kept ? `Kept ${kept} of ${parsed.xs.length} rows${filter}, spread evenly over x. ` : filter ? `${parsed.xs.length} rows${filter}. ` : '';
   const skipped = parsed.skipped ? `Skipped ${parsed.skipped} row${parsed.skipped > 1 ? 's' : ''} with a missing value. ` : '';
   message('csv', `${used}${skipped}x and y are standardised with these points' mean and standard deviation (as TabPFN does) and predictions mapped back.`, 'note');
   app.truth = null;
-  update({ points, std: true, xLabel: xName, yLabel: yName, source: source || title, truth: null, use: 'spread' });
+  const label = filter ? `${source}${source ? ', ' : ''}${table.columns[selection.filter.column].name} = ${selection.filter.value}` : source;
+  update({ points, std: true, xdate: parsed.xDate, xLabel: xName, yLabel: yName, source: label, truth: null, use: 'spread' });
   return true;
+}
+
+/** Column pickers for x, y and a category filter, shown for tables with more than two columns. */
+function fillColumnPickers(table, selection) {
+  const box = $('columns');
+  if (!box) return;
+  const cols = table.columns;
+  box.hidden = cols.length <= 2 && !cols.some((c) => c.kind === 'text');
+  const options = (select, pick, extra = []) => {
+    select.replaceChildren(...extra, ...cols.map((c, j) => [c, j]).filter(([c]) => pick(c)).map(([c, j]) => new Option(`${c.name} (${c.kind})`, String(j))));
+  };
+  options($('column-x'), (c) => c.kind !== 'text');
+  options($('column-y'), (c) => c.kind === 'number');
+  options($('column-filter'), (c) => c.kind === 'text', [new Option('no filter', '')]);
+  $('column-x').value = String(selection?.x ?? '');
+  $('column-y').value = String(selection?.y ?? '');
+  $('column-filter').value = selection?.filter ? String(selection.filter.column) : '';
+  fillFilterValues(selection?.filter?.value);
+}
+
+/** The values of the filter column (most frequent first, at most 500). */
+function fillFilterValues(value) {
+  const select = $('column-value');
+  const j = $('column-filter').value;
+  select.hidden = j === '';
+  if (j === '') return;
+  const counts = new Map();
+  for (const v of app.table.table.columns[Number(j)].values) if (v !== null) counts.set(v, (counts.get(v) ?? 0) + 1);
+  const values = [...counts].sort((a, b) => b[1] - a[1]).slice(0, 500);
+  select.replaceChildren(...values.map(([v, n]) => new Option(`${v} (${n})`, v)));
+  select.value = value !== undefined && counts.has(value) ? value : values[0]?.[0] ?? '';
+}
+
+function selectionFromPickers() {
+  const filter = $('column-filter').value;
+  return {
+    x: Number($('column-x').value),
+    y: Number($('column-y').value),
+    filter: filter === '' ? null : { column: Number(filter), value: $('column-value').value },
+  };
 }
 
 async function loadDataset(key) {
@@ -826,8 +888,8 @@ async function loadDataset(key) {
 
 // --- wiring -------------------------------------------------------------------------------------
 
-/** Points as stored: 6 significant digits, so a shared link reproduces the view exactly. */
-const canonical = (points) => points.map(([x, y]) => [compact(x), compact(y)]);
+/** Points as stored: rounded as links round them, so a shared link reproduces the view exactly. */
+const canonical = (points) => roundPoints(points);
 
 /** A point edit in the main plot or a compare panel (`source`): every other view follows. */
 function onPointsEdited(points, final, source) {
@@ -906,7 +968,7 @@ function bindControls() {
   });
   $('clear').addEventListener('click', () => {
     app.truth = null;
-    update({ points: [], truth: null, std: false, xLabel: '', yLabel: '', source: '' });
+    update({ points: [], truth: null, std: false, xdate: false, xLabel: '', yLabel: '', source: '' });
   });
   $('copy-link')?.addEventListener('click', async () => {
     writeHash();
@@ -939,6 +1001,11 @@ function bindControls() {
     sampleTruth(omegaSpec(), app.oodSeed, Number($('k').value));
   });
   $('use-csv').addEventListener('click', () => useData($('csv').value, { title: 'pasted data' }));
+  for (const id of ['column-x', 'column-y', 'column-value']) $(id)?.addEventListener('change', () => applySelection(selectionFromPickers()));
+  $('column-filter')?.addEventListener('change', () => {
+    fillFilterValues();
+    applySelection(selectionFromPickers());
+  });
   for (const button of document.querySelectorAll('[data-dataset]')) {
     button.addEventListener('click', () => loadDataset(button.dataset.dataset));
   }

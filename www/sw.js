@@ -25,6 +25,7 @@ const SHELL = [
   'incontext-demo.js',
   'lib/state.js',
   'lib/csv.js',
+  'vendor/d3-dsv.js',
   'lib/fit.js',
   'lib/channel.js',
   'lib/beliefs.js',

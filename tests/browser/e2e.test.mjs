@@ -489,3 +489,44 @@ test('the order of the points never changes a prediction (prefix encoding)', { s
     v.families.forEach((p, j) => assert.ok(Math.abs(p - views[0].families[j]) < 1e-5));
   }
 });
+
+test('real data: dates, several columns with a category filter, quoted thousands, large offsets', { skip: !hasModel }, async () => {
+  const { context, page } = await open();
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const rows = [];
+  for (const [symbol, base] of [['MSFT', 40], ['AMZN', 60], ['IBM', 100]]) {
+    for (let m = 0; m < 30; m++) rows.push(`${symbol},${months[m % 12]} 1 ${2000 + Math.floor(m / 12)},${(base + 5 * Math.sin(m / 3) + m / 2).toFixed(2)}`);
+  }
+  await page.locator('#csv').fill(`symbol,date,price\n${rows.join('\n')}`);
+  await page.locator('#use-csv').click();
+  await idle(page);
+  let s = await state(page);
+  assert.equal(s.points.length, 30);
+  assert.equal(s.xdate, true);
+  assert.equal(s.points[0][0], 10957); // 2000-01-01 in days since 1970-01-01
+  assert.match(s.source, /symbol = MSFT/);
+  assert.equal(await page.locator('#columns').isVisible(), true);
+  const ticks = await page.locator('#plot .tick').evaluateAll((ts) => ts.map((t) => t.textContent));
+  assert.ok(ticks.some((t) => /^\d{4}-\d{2}-\d{2}$/.test(t)), `date ticks: ${ticks}`);
+  await page.locator('#column-value').selectOption('AMZN');
+  await idle(page);
+  s = await state(page);
+  assert.match(s.source, /symbol = AMZN/);
+  assert.ok(Math.abs(s.points[0][1] - 60) < 1e-9, `AMZN's first price: ${s.points[0][1]}`);
+  await page.screenshot({ path: `${artifacts}/real-data-stocks.png`, fullPage: true });
+  // Quoted thousands separators, and Unix timestamps an hour apart (a large offset).
+  const stamps = Array.from({ length: 12 }, (_, i) => `${1700000000 + 3600 * i},"1,${String(400 + 7 * i).padStart(3, '0')}"`);
+  await page.locator('#csv').fill(`time,count\n${stamps.join('\n')}`);
+  await page.locator('#use-csv').click();
+  await idle(page);
+  s = await state(page);
+  assert.deepEqual(s.points.map((p) => p[0]), Array.from({ length: 12 }, (_, i) => 1700000000 + 3600 * i));
+  assert.deepEqual(s.points.map((p) => p[1]), Array.from({ length: 12 }, (_, i) => 1400 + 7 * i));
+  assert.equal(await page.locator('#columns').isVisible(), false);
+  // The link keeps the distinct timestamps.
+  const { context: c2, page: p2 } = await open(new URL(page.url()).hash);
+  assert.deepEqual((await state(p2)).points, s.points);
+  await c2.close();
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});

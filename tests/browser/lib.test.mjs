@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseHash, encodeHash, defaultState, LIMITS } from '../../www/lib/state.js';
-import { parseCsv, CsvError, spreadSubsample, contextStats, toModelX, toModelY, fromModelY } from '../../www/lib/csv.js';
+import { parseCsv, parseTable, parseDate, formatDate, defaultSelection, selectPoints, CsvError, spreadSubsample, contextStats, toModelX, toModelY, fromModelY } from '../../www/lib/csv.js';
 
 test('a view survives the round trip through the URL hash', () => {
   const state = {
@@ -19,7 +19,7 @@ test('a view survives the round trip through the URL hash', () => {
   };
   const { state: back, warnings } = parseHash(`#${encodeHash(state)}`, ['linear+sinusoid']);
   assert.deepEqual(warnings, []);
-  assert.deepEqual(back, { ...state, points: [[-1.25, 0.5], [2, -3.14159]] });
+  assert.deepEqual(back, { ...state, points: [[-1.25, 0.5], [2, -3.141593]] });
 });
 
 test('the default view encodes to an empty hash', () => {
@@ -54,11 +54,11 @@ test('hostile hashes fall back to defaults with warnings and never throw', () =>
 
 test('CSV with a header, separators, decimal commas and missing values', () => {
   const a = parseCsv('x,y\n1,2\n 3 , 4.5 \n\n"5","-6e-1"\n');
-  assert.deepEqual(a, { xs: [1, 3, 5], ys: [2, 4.5, -0.6], names: ['x', 'y'], skipped: 0 });
+  assert.deepEqual(a, { xs: [1, 3, 5], ys: [2, 4.5, -0.6], names: ['x', 'y'], xDate: false, skipped: 0 });
   const b = parseCsv('1;2,5\r\n3;NA\r\n4;1,25');
-  assert.deepEqual(b, { xs: [1, 4], ys: [2.5, 1.25], names: null, skipped: 1 });
+  assert.deepEqual(b, { xs: [1, 4], ys: [2.5, 1.25], names: null, xDate: false, skipped: 1 });
   const c = parseCsv('a\tb\tc\n0.5\t1\t9\n');
-  assert.deepEqual(c, { xs: [0.5], ys: [1], names: ['a', 'b'], skipped: 0 });
+  assert.deepEqual(c, { xs: [0.5], ys: [1], names: ['a', 'b'], xDate: false, skipped: 0 });
   const d = parseCsv('1 2\n3   4');
   assert.deepEqual(d.xs, [1, 3]);
 });
@@ -137,4 +137,48 @@ test('leave-one-out fit and the confidently-wrong rule, by hand', async () => {
   assert.equal(confidentlyWrong(0.76, 40), false);
   assert.equal(confidentlyWrong(0.1, 7), false); // too few points to say
   assert.equal(confidentlyWrong(null, 40), false);
+});
+
+test('dates and date-times become days since 1970-01-01 UTC, by hand', () => {
+  assert.equal(parseDate('1970-01-02'), 1);
+  assert.equal(parseDate('2000-01-01'), 10957); // 30 years with 7 leap days: 30·365 + 7
+  assert.equal(parseDate('2024-03-01T12:00Z'), 19783.5); // 2024-03-01 is day 19783
+  assert.equal(parseDate('2024-03-01 12:00'), 19783.5);
+  assert.equal(parseDate('2024-03-01T14:00+02:00'), 19783.5);
+  assert.equal(parseDate('2024/3/1'), 19783);
+  assert.equal(parseDate('Jan 1 2000'), 10957);
+  assert.equal(parseDate('1 March 2024'), 19783);
+  assert.equal(parseDate('2023-02-30'), undefined);
+  assert.equal(parseDate('12.5'), undefined);
+  assert.equal(formatDate(19783), '2024-03-01');
+  assert.equal(formatDate(19783.5), '2024-03-01 12:00');
+});
+
+test('real tables: quoted fields with separators, several columns, a category filter, dates', () => {
+  // Quoted thousands with a comma inside, as spreadsheets export them.
+  const quoted = parseCsv('year,"population"\n2000,"1,437"\n2001,"1,502"\n');
+  assert.deepEqual(quoted.xs, [2000, 2001]);
+  assert.equal(quoted.names[1], 'population');
+  // Not numbers in a comma-separated file: "1,437" is text there, so it names the cell.
+  assert.throws(() => parseCsv('x,y\n1,2\n2,"1,5"\n'), (e) => e instanceof CsvError && /Line 3/.test(e.message));
+  // vega-datasets stocks.csv: symbol, date ("Jan 1 2000"), price.
+  const stocks = parseTable('symbol,date,price\nMSFT,Jan 1 2000,39.81\nMSFT,Feb 1 2000,36.35\nAMZN,Jan 1 2000,64.56\nAMZN,Feb 1 2000,NA\n');
+  assert.deepEqual(stocks.columns.map((c) => c.kind), ['text', 'date', 'number']);
+  const choice = defaultSelection(stocks);
+  assert.deepEqual(choice, { x: 1, y: 2, filter: { column: 0, value: 'MSFT' } });
+  assert.deepEqual(selectPoints(stocks, choice), { xs: [10957, 10988], ys: [39.81, 36.35], names: ['date', 'price'], xDate: true, skipped: 0 });
+  const amzn = selectPoints(stocks, { ...choice, filter: { column: 0, value: 'AMZN' } });
+  assert.deepEqual([amzn.xs, amzn.skipped], [[10957], 1]);
+  assert.throws(() => selectPoints(stocks, { x: 0, y: 2, filter: null }), CsvError);
+  // A line break inside quotes: the next row's line number is still right.
+  assert.throws(() => parseCsv('note,x,y\n"two\nlines",1,2\nok,3,abc\n'), (e) => /Line 4/.test(e.message));
+});
+
+test('links round points to a millionth of their own range: timestamps keep their seconds', async () => {
+  const { roundPoints } = await import('../../www/lib/state.js');
+  // x: Unix seconds an hour apart (range 3600: 3 decimals); y: range 1 (6 decimals).
+  assert.deepEqual(roundPoints([[1700000000.12345, 0.1234567], [1700003600.5, 1.1234567]]), [[1700000000.123, 0.123457], [1700003600.5, 1.123457]]);
+  // Six significant digits of the values would have collapsed both x to 1.7e9.
+  assert.deepEqual(roundPoints([[5, 5]]), [[5, 5]]);
+  assert.deepEqual(roundPoints([]), []);
 });

@@ -1,5 +1,9 @@
-// Bring your own data: two numeric columns from pasted or dropped text, standardised with the
-// context's own statistics (as TabPFN does: Hollmann et al., ICLR 2023) and mapped back.
+// Bring your own data: delimited text (pasted or dropped) parsed with d3-dsv into typed columns
+// (numbers, dates, text), two of them chosen as x and y (optionally filtered by a text column),
+// standardised with the context's own statistics (as TabPFN does: Hollmann et al., ICLR 2023)
+// and mapped back.
+
+import { dsvFormat } from '../vendor/d3-dsv.js';
 
 /** A CSV problem the reader can fix; its message says where. */
 export class CsvError extends Error {}
@@ -9,71 +13,209 @@ export const MAX_ROWS = 100000;
 /** Largest |value| accepted: squares in the standardisation must stay finite in doubles. */
 export const MAX_ABS_VALUE = 1e15;
 
-const MISSING = new Set(['', 'na', 'nan', 'null', 'none', '-', '?']);
+const MISSING = new Set(['', 'na', 'n/a', 'nan', 'null', 'none', '-', '?']);
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+const DAY_MS = 86400000;
 
-function splitter(line) {
-  if (line.includes('\t')) return (l) => l.split('\t');
-  if (line.includes(';')) return (l) => l.split(';');
-  if (line.includes(',')) return (l) => l.split(',');
-  return (l) => l.trim().split(/\s+/);
+/** The separator of a line: tab, ';' or ',' outside double quotes, else runs of spaces (null). */
+function delimiterOf(line) {
+  let quoted = false;
+  const seen = new Set();
+  for (const c of line) {
+    if (c === '"') quoted = !quoted;
+    else if (!quoted && (c === '\t' || c === ';' || c === ',')) seen.add(c);
+  }
+  return ['\t', ';', ','].find((c) => seen.has(c)) ?? null;
 }
 
-function unquote(field) {
-  const f = field.trim();
-  return f.length >= 2 && f.startsWith('"') && f.endsWith('"') ? f.slice(1, -1).trim() : f;
-}
-
-/** A number from a field, accepting a decimal comma; null if it is not one. */
+/**
+ * A number from a field, accepting a decimal comma (where ',' does not separate fields) or
+ * else comma thousands separators (`"1,437.5"`, quoted in a comma-separated file); undefined
+ * if it is not one.
+ */
 function parseNumber(field, decimalComma) {
-  const f = decimalComma ? field.replace(',', '.') : field;
+  const thousands = !decimalComma && /^[-+]?\d{1,3}(,\d{3})+(\.\d*)?$/.test(field);
+  const f = decimalComma ? field.replace(',', '.') : thousands ? field.replaceAll(',', '') : field;
   if (!/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(f)) return undefined;
   const v = Number(f);
   return Number.isFinite(v) ? v : undefined;
 }
 
 /**
- * Parses text with at least two columns (comma, semicolon, tab or space separated; an optional
- * header line). The first two columns are x and y. Rows with a missing value (empty, NA, null)
- * are skipped and counted. Returns `{xs, ys, names: [x, y] | null, skipped}`.
- * Throws CsvError naming the line of the first malformed row.
+ * A date or date-time as days since 1970-01-01 UTC (fractional for times), or undefined:
+ * ISO 8601 (`2024-03-01`, `2024-03-01T12:30`, `2024-03-01 12:30:15Z`, with an offset),
+ * `2024/03/01`, and English month names (`Mar 1 2024`, `1 March 2024`). A time without a zone
+ * is read as UTC, so that a column means the same in every reader's time zone.
  */
-export function parseCsv(text) {
-  const lines = String(text ?? '').split(/\r\n|\n|\r/);
-  const first = lines.findIndex((l) => l.trim() !== '');
-  if (first < 0) throw new CsvError('The data is empty: paste two columns of numbers (x, y).');
-  const split = splitter(lines[first]);
-  const decimalComma = !lines[first].includes(',') || lines[first].includes(';') || lines[first].includes('\t');
+export function parseDate(field) {
+  const f = field.trim();
+  let m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}(?:\.\d+)?))?\s*(Z|[+-]\d{2}:?\d{2})?)?$/i.exec(f);
+  if (m) {
+    const [, y, mo, d, h = '0', mi = '0', sec = '0', zone] = m;
+    let ms = Date.UTC(+y, +mo - 1, +d, +h, +mi, 0) + 1000 * Number(sec);
+    if (zone && zone.toUpperCase() !== 'Z') {
+      const sign = zone[0] === '-' ? -1 : 1;
+      const digits = zone.slice(1).replace(':', '');
+      ms -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60000;
+    }
+    return valid(ms, +y, +mo, +d);
+  }
+  m = /^(\d{4})\/(\d{1,2})\/(\d{1,2})$/.exec(f);
+  if (m) return valid(Date.UTC(+m[1], +m[2] - 1, +m[3]), +m[1], +m[2], +m[3]);
+  m = /^([a-z]{3})[a-z]*\.? (\d{1,2}),? (\d{4})$/i.exec(f) ?? /^(\d{1,2}) ([a-z]{3})[a-z]*\.?,? (\d{4})$/i.exec(f);
+  if (m) {
+    const [monthText, day] = /^\d/.test(m[1]) ? [m[2], m[1]] : [m[1], m[2]];
+    const month = MONTHS.indexOf(monthText.toLowerCase()) + 1;
+    if (month > 0) return valid(Date.UTC(+m[3], month - 1, +day), +m[3], month, +day);
+  }
+  return undefined;
+}
+
+/** `ms` in days, unless the fields named a day that does not exist (2023-02-30). */
+function valid(ms, year, month, day) {
+  const d = new Date(Date.UTC(year, month - 1, day));
+  if (d.getUTCFullYear() !== year || d.getUTCMonth() !== month - 1 || d.getUTCDate() !== day) return undefined;
+  return ms / DAY_MS;
+}
+
+/** A date (days since 1970-01-01 UTC) as text: the day, with the time when there is one. */
+export function formatDate(days) {
+  const iso = new Date(Math.round(days * DAY_MS)).toISOString();
+  return Math.abs(days - Math.round(days)) < 1e-9 ? iso.slice(0, 10) : `${iso.slice(0, 16).replace('T', ' ')}`;
+}
+
+/**
+ * Parses delimited text (comma, semicolon, tab or space separated, double-quoted fields with
+ * separators or line breaks inside, an optional header line) with d3-dsv into typed columns.
+ * A column is `number` (a decimal comma is accepted unless ',' separates fields), `date`
+ * (see {@link parseDate}; values in days since 1970-01-01 UTC) or `text`, by its first
+ * non-missing value. Returns `{columns: [{name, kind, values}], rows}`; a missing cell (empty,
+ * NA, null, …) is null. Throws CsvError naming the line of the first malformed row.
+ */
+export function parseTable(text) {
+  const source = String(text ?? '').replace(/^\uFEFF/, '');
+  const lines = source.split(/\r\n|\n|\r/);
+  const firstLine = lines.find((l) => l.trim() !== '');
+  if (firstLine === undefined) throw new CsvError('The data is empty: paste two columns of numbers (x, y).');
+  const delimiter = delimiterOf(firstLine);
+  let rows;
+  if (delimiter) {
+    rows = dsvFormat(delimiter).parseRows(source).map((r, i) => ({ fields: r.map((f) => f.trim()), line: i + 1 }));
+  } else {
+    rows = lines.map((l, i) => ({ fields: l.trim().split(/\s+/), line: i + 1 }));
+  }
+  // d3-dsv numbers rows, not lines: a quoted line break makes them differ; count lines instead.
+  if (delimiter) {
+    let line = 1;
+    const starts = [];
+    let quoted = false;
+    let start = true;
+    for (const c of source) {
+      if (start) {
+        starts.push(line);
+        start = false;
+      }
+      if (c === '"') quoted = !quoted;
+      if (c === '\n' && !quoted) {
+        line += 1;
+        start = true;
+      } else if (c === '\n') line += 1;
+    }
+    rows.forEach((r, i) => (r.line = starts[i] ?? r.line));
+  }
+  rows = rows.filter((r) => r.fields.some((f) => f !== ''));
+  if (rows.length > MAX_ROWS + 1) throw new CsvError(`More than ${MAX_ROWS} rows; use a smaller sample.`);
+  const decimalComma = delimiter !== ',';
+  const kindOf = (f) => (MISSING.has(f.toLowerCase()) ? null : parseNumber(f, decimalComma) !== undefined ? 'number' : parseDate(f) !== undefined ? 'date' : 'text');
+  // A header: a first row with a text field where the second row has a number or a date there.
+  const [head, second] = rows;
+  const header = second && head.fields.some((f, j) => kindOf(f) === 'text' && ['number', 'date'].includes(kindOf(second.fields[j] ?? '')));
+  const width = head.fields.length;
+  const body = header ? rows.slice(1) : rows;
+  if (body.length === 0) throw new CsvError('No rows with two numbers were found.');
+  for (const r of body) {
+    if (r.fields.length < Math.min(width, 2)) {
+      throw new CsvError(`Line ${r.line} has ${r.fields.length} column${r.fields.length === 1 ? '' : 's'}; at least two are needed (x, y).`);
+    }
+  }
+  const columns = [];
+  for (let j = 0; j < width; j += 1) {
+    const name = header ? head.fields[j].slice(0, 60) || `column ${j + 1}` : `column ${j + 1}`;
+    const firstValue = body.find((r) => kindOf(r.fields[j] ?? '') !== null);
+    const kind = firstValue ? kindOf(firstValue.fields[j]) : 'text';
+    const values = body.map((r) => {
+      const f = r.fields[j] ?? '';
+      if (MISSING.has(f.toLowerCase())) return null;
+      if (kind === 'text') return f;
+      const v = kind === 'number' ? parseNumber(f, decimalComma) : parseDate(f);
+      if (v === undefined) throw new CsvError(`Line ${r.line}: '${f.slice(0, 30)}' is not a ${kind === 'number' ? 'number' : 'date'} (column '${name}').`);
+      if (Math.abs(v) > MAX_ABS_VALUE) throw new CsvError(`Line ${r.line}: ${f} is beyond ±1e15; rescale the column first.`);
+      return v;
+    });
+    columns.push({ name, kind, values });
+  }
+  return { columns, rows: body.length, header, lines: body.map((r) => r.line) };
+}
+
+/**
+ * The default choice of a table's columns: x the first number or date column, y the next
+ * number column, and a filter on the first text column at its first value (stock prices by
+ * symbol, say). `{x, y, filter: {column, value} | null}` (column indices), or null without two
+ * usable columns.
+ */
+export function defaultSelection(table) {
+  const cols = table.columns;
+  const x = cols.findIndex((c) => c.kind === 'number' || c.kind === 'date');
+  const y = cols.findIndex((c, j) => j !== x && c.kind === 'number' && (j > x || !cols.slice(x + 1).some((d) => d.kind === 'number')));
+  if (x < 0 || y < 0) return null;
+  const text = cols.findIndex((c) => c.kind === 'text');
+  const value = text >= 0 ? cols[text].values.find((v) => v !== null) : undefined;
+  return { x, y, filter: text >= 0 && value !== undefined ? { column: text, value } : null };
+}
+
+/**
+ * The points of a table for a choice of columns: `{xs, ys, names: [x, y], xDate, skipped}`
+ * (rows with a missing x or y are skipped and counted; rows filtered out are not).
+ * Throws CsvError when a chosen column is not usable.
+ */
+export function selectPoints(table, { x, y, filter }) {
+  const [cx, cy] = [table.columns[x], table.columns[y]];
+  if (!cx || !['number', 'date'].includes(cx.kind)) throw new CsvError('Choose a column of numbers or dates for x.');
+  if (!cy || cy.kind !== 'number') throw new CsvError('Choose a column of numbers for y.');
+  const keep = filter ? table.columns[filter.column]?.values.map((v) => v === filter.value) : null;
   const xs = [];
   const ys = [];
-  let names = null;
   let skipped = 0;
-  for (let i = first; i < lines.length; i += 1) {
-    if (lines[i].trim() === '') continue;
-    const fields = split(lines[i]).map(unquote);
-    if (fields.length < 2) {
-      throw new CsvError(`Line ${i + 1} has ${fields.length} column; two are needed (x, y).`);
+  for (let i = 0; i < table.rows; i += 1) {
+    if (keep && !keep[i]) continue;
+    if (cx.values[i] === null || cy.values[i] === null) skipped += 1;
+    else {
+      xs.push(cx.values[i]);
+      ys.push(cy.values[i]);
     }
-    const [fx, fy] = fields;
-    const x = parseNumber(fx, decimalComma);
-    const y = parseNumber(fy, decimalComma);
-    if (x !== undefined && y !== undefined) {
-      if (Math.abs(x) > MAX_ABS_VALUE || Math.abs(y) > MAX_ABS_VALUE) {
-        throw new CsvError(`Line ${i + 1}: ${Math.abs(x) > MAX_ABS_VALUE ? fx : fy} is beyond ±1e15; rescale the column first.`);
-      }
-      xs.push(x);
-      ys.push(y);
-    } else if (i === first) {
-      names = [fx.slice(0, 60), fy.slice(0, 60)];
-    } else if (MISSING.has(fx.toLowerCase()) || MISSING.has(fy.toLowerCase())) {
-      skipped += 1;
-    } else {
-      const bad = x === undefined ? fx : fy;
-      throw new CsvError(`Line ${i + 1}: '${bad.slice(0, 30)}' is not a number.`);
-    }
-    if (xs.length > MAX_ROWS) throw new CsvError(`More than ${MAX_ROWS} rows; use a smaller sample.`);
   }
-  if (xs.length === 0) throw new CsvError('No rows with two numbers were found.');
-  return { xs, ys, names, skipped };
+  if (xs.length === 0) throw new CsvError('No rows with both values were found.');
+  return { xs, ys, names: [cx.name, cy.name], xDate: cx.kind === 'date', skipped };
+}
+
+/**
+ * Two columns from text, as the page read them before the column picker: the table's default
+ * selection. Returns `{xs, ys, names: [x, y] | null, xDate, skipped}`.
+ */
+export function parseCsv(text) {
+  const table = parseTable(text);
+  const selection = defaultSelection(table);
+  if (!selection) {
+    // Name the first data cell that is text (a first row of text alone reads as a header).
+    const allText = table.columns.every((c) => c.kind === 'text');
+    if (allText && table.rows === 1) throw new CsvError('No rows with two numbers were found.');
+    const start = !table.header && allText ? 1 : 0;
+    const bad = table.columns.find((c) => c.kind === 'text' && c.values[start] !== null);
+    if (bad && start < table.rows) throw new CsvError(`Line ${table.lines[start]}: '${String(bad.values[start]).slice(0, 30)}' is not a number.`);
+    throw new CsvError('No rows with two numbers were found.');
+  }
+  const points = selectPoints(table, selection);
+  return { ...points, names: table.header ? points.names : null };
 }
 
 /**

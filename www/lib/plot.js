@@ -317,10 +317,12 @@ export class Plot {
     const right = this.width - MARGIN.right;
     const top = MARGIN.top;
     const bottom = this.height - MARGIN.bottom;
-    for (const t of ticks(x0, x1, Math.max(3, Math.floor((right - left) / 70)))) {
+    const xFormat = this.labels.xFormat ?? fmt; // dates on a day axis, say
+    const xSpacing = this.labels.xFormat ? 95 : 70;
+    for (const t of ticks(x0, x1, Math.max(2, Math.floor((right - left) / xSpacing)))) {
       const x = this.sx(t);
       el('line', { x1: x, x2: x, y1: top, y2: bottom, class: 'grid' }, grid);
-      el('text', { x, y: bottom + 14, class: 'tick', 'text-anchor': 'middle' }, axes).textContent = fmt(t);
+      el('text', { x, y: bottom + 14, class: 'tick', 'text-anchor': 'middle' }, axes).textContent = xFormat(t);
     }
     for (const t of ticks(y0, y1, Math.max(3, Math.floor((bottom - top) / 50)))) {
       const y = this.sy(t);

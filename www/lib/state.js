@@ -2,10 +2,12 @@
 // shareable link (TensorFlow Playground style). Parsing is defensive: every value is checked
 // and clamped, and a bad value falls back to the default with a warning, never an exception.
 
+import { MAX_ABS_VALUE } from './csv.js';
+
 /** Bounds applied when reading state from a URL. */
 export const LIMITS = Object.freeze({
   maxPoints: 400, // points kept from a URL (the model takes fewer; the page says so)
-  maxAbs: 1e9, // |x|, |y| bound for a point
+  maxAbs: MAX_ABS_VALUE, // |x|, |y| bound for a point: the same as for pasted data
   maxLabel: 60, // characters of an axis label
   maxFamily: 300, // characters of a family spec
   maxCompare: 4, // models side by side in the compare view
@@ -13,7 +15,7 @@ export const LIMITS = Object.freeze({
 });
 
 /** Boolean view options and their defaults. */
-export const FLAGS = Object.freeze({ bands: true, heat: false, ls: true, bayes: true, covering: true, std: false });
+export const FLAGS = Object.freeze({ bands: true, heat: false, ls: true, bayes: true, covering: true, std: false, xdate: false });
 
 /**
  * The default view: no points, bands and the references shown (`covering`: the Bayes posterior
@@ -38,13 +40,28 @@ export function compact(v) {
   return Number(v.toPrecision(6));
 }
 
+/**
+ * Points as stored and linked: each coordinate rounded to a millionth of the points' own range
+ * in it (6 significant digits of the data's spread, not of the values: timestamps near 1.7e9
+ * keep their seconds). A shared link reproduces exactly the points the page used.
+ */
+export function roundPoints(points) {
+  const step = [0, 1].map((j) => {
+    const v = points.map((p) => p[j]);
+    const range = Math.max(...v) - Math.min(...v);
+    const scale = range > 0 ? range : Math.max(...v.map(Math.abs), 1);
+    return Math.max(0, Math.min(15, Math.ceil(-Math.log10(scale * 1e-6))));
+  });
+  return points.map((p) => p.map((v, j) => Number(v.toFixed(step[j]))));
+}
+
 /** Serialises a state into a hash string (without '#'), only non-default values. */
 export function encodeHash(state) {
   const d = defaultState();
   const parts = [];
   if (state.model) parts.push(`model=${encodeURIComponent(state.model)}`);
   if (state.points.length) {
-    parts.push(`pts=${state.points.map(([x, y]) => `${compact(x)},${compact(y)}`).join(';')}`);
+    parts.push(`pts=${roundPoints(state.points).map(([x, y]) => `${x},${y}`).join(';')}`);
   }
   for (const key of Object.keys(FLAGS)) {
     if (state[key] !== d[key]) parts.push(`${key}=${state[key] ? 1 : 0}`);
