@@ -530,3 +530,41 @@ test('real data: dates, several columns with a category filter, quoted thousands
   assert.deepEqual(page.errors, []);
   await context.close();
 });
+
+test('on a phone a swipe over the plot scrolls the page, a tap adds a point, touching a point drags it', { skip: !hasModel }, async () => {
+  const { context, page } = await open('#pts=-1,0;1,0.5', { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, hasTouch: true, isMobile: true });
+  const cdp = await context.newCDPSession(page);
+  const touch = async (path) => {
+    const [first, ...rest] = path;
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [{ x: first[0], y: first[1] }] });
+    for (const [x, y] of rest) {
+      await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: [{ x, y }] });
+      await page.waitForTimeout(16);
+    }
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+    await page.waitForTimeout(300);
+  };
+  await page.locator('#plot').scrollIntoViewIfNeeded();
+  const box = await page.locator('#plot svg').boundingBox();
+  // A swipe up on the background (away from the points): the page scrolls, nothing is added.
+  const before = await page.evaluate(() => window.scrollY);
+  const x = box.x + box.width * 0.15;
+  await touch(Array.from({ length: 12 }, (_, i) => [x, box.y + box.height * 0.8 - i * 25]));
+  await idle(page);
+  assert.ok((await page.evaluate(() => window.scrollY)) > before + 50, 'the page scrolled');
+  assert.equal((await state(page)).points.length, 2);
+  // A tap adds a point.
+  await page.locator('#plot').scrollIntoViewIfNeeded();
+  const [tx, ty] = await page.evaluate(() => window.incontext.toScreen(0, -1));
+  await touch([[tx, ty]]);
+  await idle(page);
+  assert.equal((await state(page)).points.length, 3);
+  // Touching a point and moving drags it (down by about one unit of y).
+  const [px, py] = await page.evaluate(() => window.incontext.toScreen(1, 0.5));
+  const [, qy] = await page.evaluate(() => window.incontext.toScreen(1, -0.5));
+  await touch(Array.from({ length: 8 }, (_, i) => [px, py + ((qy - py) * (i + 1)) / 8]));
+  await idle(page);
+  const moved = (await state(page)).points.find((p) => Math.abs(p[0] - 1) < 0.1);
+  assert.ok(moved && Math.abs(moved[1] + 0.5) < 0.15, `dragged point: ${moved}`);
+  await context.close();
+});

@@ -1,7 +1,9 @@
 // The interactive plot: an SVG for axes, curves, bands and points over a canvas for the
 // density heat map. The reader adds points (click/tap), drags them, deletes them (right-click,
 // long-press, Delete key) and does all of it from the keyboard (arrows move a crosshair or the
-// focused point, Enter adds, Delete removes).
+// focused point, Enter adds, Delete removes). On a touch screen a swipe over the plot scrolls
+// the page (touch-action: pan-y) and only a tap adds a point; touching a point and moving drags
+// it (a non-passive touchmove listener cancels the scroll while a point is held).
 
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -11,6 +13,7 @@ document.addEventListener('keydown', () => (keyboardModality = true), true);
 document.addEventListener('pointerdown', () => (keyboardModality = false), true);
 const MARGIN = { left: 46, right: 12, top: 10, bottom: 34 };
 const LONG_PRESS_MS = 550;
+const TAP_SLOP_PX = 10; // a touch that moves further is a swipe, not a tap
 
 function el(name, attrs = {}, parent = null) {
   const node = document.createElementNS(SVG, name);
@@ -152,6 +155,11 @@ export class Plot {
     });
     svg.addEventListener('pointerdown', (e) => {
       if (e.button !== 0) return;
+      if (e.pointerType !== 'mouse' && this.#pointIndex(e.target) < 0) {
+        // Touch on the background: a tap adds a point, a swipe is the browser's scroll.
+        this.tap = { pointerId: e.pointerId, x: e.clientX, y: e.clientY, at: this.#eventPoint(e) };
+        return;
+      }
       e.preventDefault();
       svg.focus({ preventScroll: true });
       let i = this.#pointIndex(e.target);
@@ -177,6 +185,7 @@ export class Plot {
       this.drag = { i, pointerId: e.pointerId, timer, startX: e.clientX, startY: e.clientY, moved: added };
     });
     svg.addEventListener('pointermove', (e) => {
+      if (this.tap?.pointerId === e.pointerId && Math.hypot(e.clientX - this.tap.x, e.clientY - this.tap.y) > TAP_SLOP_PX) this.tap = null;
       const d = this.drag;
       if (!d || d.pointerId !== e.pointerId) return;
       if (Math.hypot(e.clientX - d.startX, e.clientY - d.startY) > 4) {
@@ -188,12 +197,25 @@ export class Plot {
       this.#edit(false);
     });
     const end = (e) => {
+      const tap = this.tap;
+      this.tap = null;
+      if (e.type === 'pointerup' && tap?.pointerId === e.pointerId && Math.hypot(e.clientX - tap.x, e.clientY - tap.y) <= TAP_SLOP_PX) {
+        this.points.push(tap.at);
+        this.#edit(true);
+        return;
+      }
       const d = this.drag;
       if (!d || d.pointerId !== e.pointerId) return;
       clearTimeout(d.timer);
       this.drag = null;
       if (d.moved) this.#edit(true);
     };
+    // Pointer events come first: a drag is set when its touch events arrive.
+    const holdPoint = (e) => {
+      if (this.drag) e.preventDefault();
+    };
+    svg.addEventListener('touchstart', holdPoint, { passive: false });
+    svg.addEventListener('touchmove', holdPoint, { passive: false });
     svg.addEventListener('pointerup', end);
     svg.addEventListener('pointercancel', end);
     svg.addEventListener('keydown', (e) => {
