@@ -65,11 +65,14 @@ function randomSeed() {
 
 // --- messages ---------------------------------------------------------------------------------
 
-/** Shows (or with text '' clears) a message under the plot; `kind`: error | warning | note. */
-function message(key, text, kind = 'error') {
+/**
+ * Shows (or with text '' clears) a message under the plot; `kind`: error | warning | note;
+ * `action` ({label, run}) adds a button that fixes what the message is about.
+ */
+function message(key, text, kind = 'error', action = null) {
   const old = app.messages.get(key);
   if (text ? old?.text === text && old?.kind === kind : !old) return; // unchanged: no re-announcement
-  if (text) app.messages.set(key, { text, kind });
+  if (text) app.messages.set(key, { text, kind, action });
   else app.messages.delete(key);
   const box = $('messages');
   box.replaceChildren();
@@ -78,6 +81,17 @@ function message(key, text, kind = 'error') {
     p.className = `msg ${m.kind}`;
     p.dataset.key = k;
     p.textContent = m.text;
+    if (m.action) {
+      const fix = document.createElement('button');
+      fix.type = 'button';
+      fix.className = 'fix';
+      fix.textContent = m.action.label;
+      fix.addEventListener('click', () => {
+        message(k, '');
+        m.action.run();
+      });
+      p.append(' ', fix);
+    }
     const close = document.createElement('button');
     close.type = 'button';
     close.className = 'dismiss';
@@ -397,7 +411,10 @@ function onResult(channel, result) {
   const keys = channel === bayesChannel ? ['bayes', 'covering'] : ['model', 'ls'];
   app.view = app.view ?? {};
   for (const key of keys) {
-    message(`predict-${key}`, result.errors[key] ? `${LABELS[key]}: ${result.errors[key]}` : '');
+    const error = result.errors[key];
+    // Values beyond what the model takes: offer the standardisation the message asks for.
+    const fix = error && /standardise/.test(error) && !app.state.std ? { label: 'Standardise the points', run: () => update({ std: true }) } : null;
+    message(`predict-${key}`, error ? `${LABELS[key]}: ${error}` : '', 'error', fix);
     app.view[key] = request.message.want[key] ? toDisplay(result[key], request.t, request.xsDisplay) : null;
   }
   if (request.message.want.loo) {
@@ -670,7 +687,7 @@ function update(changes) {
 
 function syncControls() {
   const s = app.state;
-  for (const key of ['bands', 'heat', 'ls', 'bayes', 'covering']) {
+  for (const key of ['bands', 'heat', 'ls', 'bayes', 'covering', 'std']) {
     const box = $(`show-${key}`);
     if (box) box.checked = s[key];
   }
@@ -957,7 +974,7 @@ const plot = new Plot($('plot'), {
 });
 
 function bindControls() {
-  for (const key of ['bands', 'heat', 'ls', 'bayes', 'covering']) {
+  for (const key of ['bands', 'heat', 'ls', 'bayes', 'covering', 'std']) {
     $(`show-${key}`)?.addEventListener('change', (e) => update({ [key]: e.target.checked }));
   }
   $('use')?.addEventListener('change', (e) => update({ use: e.target.value }));

@@ -568,3 +568,16 @@ test('on a phone a swipe over the plot scrolls the page, a tap adds a point, tou
   assert.ok(moved && Math.abs(moved[1] + 0.5) < 0.15, `dragged point: ${moved}`);
   await context.close();
 });
+
+test('values beyond what the model takes come with a control that standardises them', { skip: !hasModel }, async () => {
+  const { context, page } = await open('#pts=1000000,2000000;3000000,2500000;5000000,4100000');
+  assert.match(await messages(page), /standardise the data first/);
+  await page.locator('#messages button.fix').click();
+  await idle(page);
+  assert.equal((await state(page)).std, true);
+  assert.equal(await page.locator('#show-std').isChecked(), true);
+  assert.doesNotMatch(await messages(page), /standardise the data first/);
+  const mean = await meanAt(page, 3000000);
+  assert.ok(mean > 1e6 && mean < 4e6, `prediction in display units: ${mean}`);
+  await context.close();
+});
