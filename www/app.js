@@ -685,12 +685,37 @@ function update(changes) {
   requestPrediction();
 }
 
+/**
+ * The page's controls of view-state fields (lib/state.js FIELDS): field → element id. Flags are
+ * checkboxes; the others take the field's value (a select keeps its choice when the state names
+ * no option of it, e.g. '' = the mixture's default family).
+ */
+const CONTROLS = Object.freeze({
+  bands: 'show-bands',
+  heat: 'show-heat',
+  ls: 'show-ls',
+  bayes: 'show-bayes',
+  covering: 'show-covering',
+  std: 'show-std',
+  use: 'use',
+  family: 'family',
+  k: 'k',
+  alpha: 'alpha',
+  convexA: 'convex-a',
+  convexB: 'convex-b',
+  omega: 'omega',
+});
+
 function syncControls() {
   const s = app.state;
-  for (const key of ['bands', 'heat', 'ls', 'bayes', 'covering', 'std']) {
-    const box = $(`show-${key}`);
-    if (box) box.checked = s[key];
+  for (const [field, id] of Object.entries(CONTROLS)) {
+    const control = $(id);
+    if (!control) continue;
+    if (control.type === 'checkbox') control.checked = s[field];
+    else if (control.tagName !== 'SELECT' || [...control.options].some((o) => o.value === String(s[field]))) control.value = String(s[field]);
   }
+  if ($('k-value')) $('k-value').textContent = $('k').value;
+  if ($('alpha')) labelOod();
   $('point-count').textContent = `${s.points.length} point${s.points.length === 1 ? '' : 's'}`;
   const useRow = $('use-row');
   if (useRow) {
@@ -750,14 +775,15 @@ function fillFamilyControls() {
     option.textContent = `${f.spec} (${(100 * f.weight).toFixed(0)}%)`;
     select.append(option);
   }
-  if (app.families.some((f) => f.spec === previous)) select.value = previous;
+  const wanted = app.state.family || previous;
+  if (app.families.some((f) => f.spec === wanted)) select.value = wanted;
   // Convex combinations: of two pretraining families where there are two, else with a line.
   const specs = app.families.map((f) => f.spec);
   const extra = ['linear(bias)', 'sinusoid(omega_lo=0.5,omega_hi=2.5)', 'relu_net(hidden=100,bias)', 'decision_tree(depth=3,gaussian_thresholds)'];
   const choices = [...specs, ...extra.filter((e) => !specs.includes(e))];
-  for (const [id, index] of [['convex-a', 0], ['convex-b', 1]]) {
+  for (const [id, index, field] of [['convex-a', 0, 'convexA'], ['convex-b', 1, 'convexB']]) {
     const sel = $(id);
-    const prev = sel.value;
+    const prev = app.state[field] || sel.value;
     sel.replaceChildren();
     for (const spec of choices) {
       const option = document.createElement('option');
@@ -974,10 +1000,10 @@ const plot = new Plot($('plot'), {
 });
 
 function bindControls() {
-  for (const key of ['bands', 'heat', 'ls', 'bayes', 'covering', 'std']) {
-    $(`show-${key}`)?.addEventListener('change', (e) => update({ [key]: e.target.checked }));
+  for (const field of ['bands', 'heat', 'ls', 'bayes', 'covering', 'std']) {
+    $(CONTROLS[field])?.addEventListener('change', (e) => update({ [field]: e.target.checked }));
   }
-  $('use')?.addEventListener('change', (e) => update({ use: e.target.value }));
+  $(CONTROLS.use)?.addEventListener('change', (e) => update({ use: e.target.value }));
   $('backend-choice')?.addEventListener('change', (e) => modelChannel.post({ type: 'backend', preference: e.target.value }));
   $('model').addEventListener('change', (e) => {
     update({ model: e.target.value });
@@ -997,10 +1023,20 @@ function bindControls() {
     }
   });
   if (EMBED) return;
-  $('k').addEventListener('input', () => ($('k-value').textContent = $('k').value));
+  // Fields whose change only goes into the link (the next draw reads them).
+  const remember = (field, value) => {
+    app.state[field] = value;
+    writeHash();
+  };
+  $('k').addEventListener('input', () => {
+    $('k-value').textContent = $('k').value;
+    remember('k', Number($('k').value));
+  });
+  $('family').addEventListener('change', () => remember('family', $('family').value));
   $('sample').addEventListener('click', () => sampleTruth($('family').value, randomSeed(), Number($('k').value)));
-  for (const id of ['alpha', 'convex-a', 'convex-b']) {
+  for (const [id, field, read] of [['alpha', 'alpha', Number], ['convex-a', 'convexA', String], ['convex-b', 'convexB', String]]) {
     $(id).addEventListener('input', () => {
+      remember(field, read($(id).value));
       labelOod();
       sampleTruth(convexSpec(), app.oodSeed, Number($('k').value));
     });
@@ -1010,6 +1046,7 @@ function bindControls() {
     sampleTruth(convexSpec(), app.oodSeed, Number($('k').value));
   });
   $('omega').addEventListener('input', () => {
+    remember('omega', Number($('omega').value));
     labelOod();
     sampleTruth(omegaSpec(), app.oodSeed, Number($('k').value));
   });

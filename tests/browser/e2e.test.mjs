@@ -581,3 +581,18 @@ test('values beyond what the model takes come with a control that standardises t
   assert.ok(mean > 1e6 && mean < 4e6, `prediction in display units: ${mean}`);
   await context.close();
 });
+
+test('a link restores the sampling and out-of-distribution controls', async () => {
+  const { context, page } = await open('#k=25&alpha=0.3&omega=5&f2=relu_net(hidden%3D100%2Cbias)');
+  assert.equal(await page.locator('#k').inputValue(), '25');
+  assert.equal(await page.locator('#k-value').innerText(), '25');
+  assert.equal(await page.locator('#alpha').inputValue(), '0.3');
+  assert.equal(await page.locator('#omega').inputValue(), '5');
+  assert.equal(await page.locator('#omega-label').innerText(), 'outside pretraining');
+  assert.equal(await page.locator('#convex-b').inputValue(), 'relu_net(hidden=100,bias)');
+  // Moving a control writes it back into the link.
+  await page.locator('#alpha').fill('0.7');
+  await page.locator('#alpha').dispatchEvent('input');
+  await page.waitForFunction(() => /alpha=0.7/.test(location.hash));
+  await context.close();
+});

@@ -105,7 +105,7 @@ test('the wasm API refuses random and adversarial inputs with errors and keeps w
       stillWorks(`after ${name} (round ${round})`);
     }
   }
-  // The named cases of the issue: a 20 000-deep convex and NaN everywhere.
+  // Named adversarial cases: a 20 000-deep convex and NaN everywhere.
   survives('deep convex', () => sampleFunction(TEXTS.at(-4), 1, 10, 0.1, new Float64Array(0)));
   survives('NaN noise', () => new Reference('linear', NaN, NaN, 1));
   stillWorks('at the end');

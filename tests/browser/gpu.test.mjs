@@ -1,4 +1,4 @@
-// The WebGPU path in headless Chromium (issue 7). With --enable-unsafe-webgpu Chromium offers a
+// The WebGPU path in headless Chromium. With --enable-unsafe-webgpu Chromium offers a
 // SwiftShader adapter (a CPU emulation: these tests check correctness and the fallbacks, not
 // speed). Checks: GpuModel against the wasm Model on the same inputs; the page on WebGPU and on
 // wasm showing the same curve (screenshots of both in tests/browser/artifacts/); the fallback to

@@ -14,24 +14,63 @@ export const LIMITS = Object.freeze({
   maxHash: 20000, // characters of the whole hash
 });
 
-/** Boolean view options and their defaults. */
-export const FLAGS = Object.freeze({ bands: true, heat: false, ls: true, bayes: true, covering: true, std: false, xdate: false });
+/** A family text as links may carry it (the wasm parser validates it further). */
+const FAMILY_TEXT = /^[a-z_]+(\([a-z0-9_=.,()\s-]*\))?$/i;
 
 /**
- * The default view: no points, bands and the references shown (`covering`: the Bayes posterior
- * that knows a sampled function's true family).
+ * Value types of the view state: `parse(text, modelIds)` returns the value or undefined (with
+ * `expect` saying what was expected), `encode(value)` the URL text.
  */
+const TYPES = {
+  flag: { parse: (v) => (v === '1' ? true : v === '0' ? false : undefined), encode: (b) => (b ? '1' : '0'), expect: '0 or 1' },
+  label: { parse: (v) => label(v, LIMITS.maxLabel), encode: encodeURIComponent },
+  model: { parse: (v, ids) => (ids.includes(v) ? v : undefined), encode: encodeURIComponent, expect: 'a model of this page' },
+  family: {
+    parse: (v) => (v.length <= LIMITS.maxFamily && FAMILY_TEXT.test(v) ? v : undefined),
+    encode: encodeURIComponent,
+    expect: 'a family such as linear(bias)',
+  },
+  choice: (...values) => ({ parse: (v) => (values.includes(v) ? v : undefined), encode: String, expect: values.join(', ') }),
+  number: (lo, hi) => ({ parse: (v) => ((x) => (x !== null && x >= lo && x <= hi ? x : undefined))(number(v)), encode: (x) => String(compact(x)), expect: `a number in [${lo}, ${hi}]` }),
+  integer: (lo, hi) => ({ parse: (v) => (/^\d+$/.test(v) && +v >= lo && +v <= hi ? +v : undefined), encode: String, expect: `a whole number in [${lo}, ${hi}]` }),
+};
+
+/**
+ * The view state, one row per field: `[field, URL key, type, default, what it is]`. Encoding,
+ * parsing, defaults and the page's controls are derived from this table (points, the compared
+ * models and the sampled function, which have structure, are read by their own code below).
+ */
+export const FIELDS = Object.freeze([
+  ['model', 'model', TYPES.model, '', "model id from models/manifest.json ('' = the manifest's default)"],
+  ['bands', 'bands', TYPES.flag, true, '50% / 90% bands'],
+  ['heat', 'heat', TYPES.flag, false, 'density heat map'],
+  ['ls', 'ls', TYPES.flag, true, 'least squares'],
+  ['bayes', 'bayes', TYPES.flag, true, 'Bayes posterior of the pretraining prior'],
+  ['covering', 'covering', TYPES.flag, true, 'Bayes posterior that knows a sampled function\'s family'],
+  ['std', 'std', TYPES.flag, false, 'standardise the points'],
+  ['xdate', 'xdate', TYPES.flag, false, 'x holds dates (days since 1970-01-01)'],
+  ['xLabel', 'xLabel', TYPES.label, '', 'x axis label'],
+  ['yLabel', 'yLabel', TYPES.label, '', 'y axis label'],
+  ['source', 'source', TYPES.label, '', 'where the points came from, shown under the plot'],
+  ['use', 'use', TYPES.choice('spread', 'first', 'recent'), 'spread', 'which points form the context (lib/csv.js CONTEXT_CHOICES)'],
+  ['family', 'family', TYPES.family, '', '"Sample a function" family (\'\' = the mixture\'s first)'],
+  ['k', 'k', TYPES.integer(1, 1000), 10, 'points revealed by a draw'],
+  ['alpha', 'alpha', TYPES.number(0, 1), 0.5, 'convex combination weight α'],
+  ['convexA', 'f1', TYPES.family, '', 'first family of the convex combination (\'\' = default)'],
+  ['convexB', 'f2', TYPES.family, '', 'second family of the convex combination (\'\' = default)'],
+  ['omega', 'omega', TYPES.number(0.1, 8), 1.5, 'sinusoid frequency ω of the out-of-distribution draw'],
+].map(([field, key, type, fallback, doc]) => Object.freeze({ field, key, type, default: fallback, doc })));
+
+/** Boolean view options and their defaults (the flag rows of FIELDS). */
+export const FLAGS = Object.freeze(Object.fromEntries(FIELDS.filter((f) => f.type === TYPES.flag).map((f) => [f.field, f.default])));
+
+/** The default view: no points, bands and the references shown. */
 export function defaultState() {
   return {
-    model: '', // model id from models/manifest.json ('' = the manifest's default)
+    ...Object.fromEntries(FIELDS.map((f) => [f.field, f.default])),
     points: [], // [[x, y], ...] in display units
-    ...FLAGS,
-    xLabel: '',
-    yLabel: '',
-    source: '', // where the points came from (a dataset name), shown under the plot
     truth: null, // {family, seed, sigma}: the sampled true function, drawn dashed
     compare: [], // model ids shown side by side (the compare view), in order
-    use: 'spread', // which points form the context when there are more than a model takes (lib/csv.js CONTEXT_CHOICES)
   };
 }
 
@@ -57,19 +96,13 @@ export function roundPoints(points) {
 
 /** Serialises a state into a hash string (without '#'), only non-default values. */
 export function encodeHash(state) {
-  const d = defaultState();
   const parts = [];
-  if (state.model) parts.push(`model=${encodeURIComponent(state.model)}`);
   if (state.points.length) {
     parts.push(`pts=${roundPoints(state.points).map(([x, y]) => `${x},${y}`).join(';')}`);
   }
-  for (const key of Object.keys(FLAGS)) {
-    if (state[key] !== d[key]) parts.push(`${key}=${state[key] ? 1 : 0}`);
+  for (const f of FIELDS) {
+    if (state[f.field] !== f.default) parts.push(`${f.key}=${f.type.encode(state[f.field])}`);
   }
-  for (const key of ['xLabel', 'yLabel', 'source']) {
-    if (state[key]) parts.push(`${key}=${encodeURIComponent(state[key])}`);
-  }
-  if (state.use !== 'spread') parts.push(`use=${state.use}`);
   if (state.compare.length) parts.push(`compare=${state.compare.map(encodeURIComponent).join(',')}`);
   if (state.truth) {
     const { family, seed, sigma } = state.truth;
@@ -123,10 +156,14 @@ export function parseHash(hash, modelIds = []) {
     }
     seen.set(key, value);
   }
+  const byKey = new Map(FIELDS.map((f) => [f.key, f]));
   for (const [key, value] of seen) {
-    if (key === 'model') {
-      if (modelIds.includes(value)) state.model = value;
-      else warnings.push(`Unknown model '${label(value, 40)}'; showing the default model.`);
+    const f = byKey.get(key);
+    if (f) {
+      const v = f.type.parse(value, modelIds);
+      if (v !== undefined) state[f.field] = v;
+      else if (f.field === 'model') warnings.push(`Unknown model '${label(value, 40)}'; showing the default model.`);
+      else warnings.push(`Ignored '${key}=${label(value, 20)}' (expected ${f.type.expect}).`);
     } else if (key === 'pts') {
       const items = value.split(';').filter((s) => s.trim() !== '');
       let bad = 0;
@@ -141,14 +178,6 @@ export function parseHash(hash, modelIds = []) {
       if (items.length > LIMITS.maxPoints) {
         warnings.push(`The link has ${items.length} points; kept the first ${LIMITS.maxPoints}.`);
       }
-    } else if (Object.hasOwn(FLAGS, key)) {
-      if (value === '1' || value === '0') state[key] = value === '1';
-      else warnings.push(`Ignored '${key}=${label(value, 20)}' (expected 0 or 1).`);
-    } else if (key === 'xLabel' || key === 'yLabel' || key === 'source') {
-      state[key] = label(value, LIMITS.maxLabel);
-    } else if (key === 'use') {
-      if (['spread', 'first', 'recent'].includes(value)) state.use = value;
-      else warnings.push(`Ignored 'use=${label(value, 20)}' (expected spread, first or recent).`);
     } else if (key === 'compare') {
       const ids = value.split(',').filter((id) => id !== '');
       const known = [...new Set(ids.filter((id) => modelIds.includes(id)))];
@@ -165,7 +194,7 @@ export function parseHash(hash, modelIds = []) {
     const family = seen.get('truth');
     const seed = Number(seen.get('seed'));
     const sigma = number(seen.get('sigma') ?? '0');
-    const familyOk = family.length <= LIMITS.maxFamily && /^[a-z_]+(\([a-z0-9_=.,()\s-]*\))?$/i.test(family);
+    const familyOk = TYPES.family.parse(family) !== undefined;
     if (familyOk && Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32 && sigma !== null && sigma >= 0 && sigma <= 10) {
       state.truth = { family, seed, sigma };
     } else {
