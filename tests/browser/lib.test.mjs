@@ -194,3 +194,24 @@ test('every field of the declarative state table survives a link, and bad values
   assert.equal(bad.warnings.length, 5);
   assert.deepEqual([bad.state.alpha, bad.state.k, bad.state.omega, bad.state.use, bad.state.family], [0.5, 10, 1.5, 'spread', '']);
 });
+
+test('the worker channel is latest-wins: one request in flight, only the newest waits, stale results are dropped', async () => {
+  const { Channel } = await import('../../www/lib/channel.js');
+  const posted = [];
+  const failures = [];
+  const channel = new Channel('model', (text) => failures.push(text), { postMessage: (m) => posted.push(m) });
+  const req = (id) => ({ id, message: { xs: [id] } });
+  channel.request(req(1));
+  channel.request(req(2));
+  channel.request(req(3)); // replaces 2, which is never sent
+  assert.deepEqual(posted.map((m) => m.id), [1]);
+  assert.equal(posted[0].type, 'predict');
+  assert.equal(channel.idle, false);
+  assert.equal(channel.finish(2), null, 'a result for a request not in flight is stale');
+  assert.equal(channel.finish(1).id, 1);
+  assert.deepEqual(posted.map((m) => m.id), [1, 3]);
+  assert.equal(channel.finish(3).id, 3);
+  assert.equal(channel.idle, true);
+  channel.worker.onerror({ message: 'boom' });
+  assert.deepEqual(failures, ['The model worker failed: boom.']);
+});

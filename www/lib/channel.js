@@ -5,10 +5,12 @@ export class Channel {
   /**
    * @param {string} name  shown in messages ("the model worker failed")
    * @param {(text: string) => void} onFailure  called when the worker cannot start or crashes
+   * @param {Worker} worker  the page's inference worker (another object with `postMessage`
+   *   for the unit tests)
    */
-  constructor(name, onFailure) {
+  constructor(name, onFailure, worker = new Worker(new URL('../worker.js', import.meta.url), { type: 'module' })) {
     this.name = name;
-    this.worker = new Worker(new URL('../worker.js', import.meta.url), { type: 'module' });
+    this.worker = worker;
     this.worker.onerror = (e) => onFailure(`The ${name} worker failed: ${e.message || 'could not start'}.`);
     this.pending = null;
     this.inFlight = null;
