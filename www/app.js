@@ -2,7 +2,7 @@
 // controls. Plain ES module, no build step. `embed.html` runs the same code with a smaller UI.
 
 import { parseHash, encodeHash, defaultState, roundPoints, LIMITS } from './lib/state.js';
-import { parseCsv, parseTable, defaultSelection, selectPoints, formatDate, CsvError, spreadSubsample, contextIndices, CONTEXT_CHOICES, contextStats, IDENTITY, toModelX, toModelY, fromModelY } from './lib/csv.js';
+import { formatDate, contextIndices, CONTEXT_CHOICES, contextStats, IDENTITY, toModelX, toModelY, fromModelY } from './lib/csv.js';
 import { Plot } from './lib/plot.js';
 import { Experiments } from './lib/experiments.js';
 import { fitToTruth, leaveOneOutFit, confidentlyWrong } from './lib/fit.js';
@@ -10,6 +10,7 @@ import { Channel } from './lib/channel.js';
 import { renderBeliefs } from './lib/beliefs.js';
 import { CompareView } from './lib/compare.js';
 import { sinusoidBands, inPretraining, omegaInside } from './lib/families.js';
+import { DataImport } from './lib/data-import.js';
 
 const EMBED = document.body.dataset.embed === 'true';
 const QUERIES = 128; // query points per model curve (the bench also times 256)
@@ -19,20 +20,6 @@ const X_PRIOR_BOUND = 3; // pretraining x ~ N(0, 1): |x| > 3 has probability 0.2
 const MANIFEST_URL = new URL('./models/manifest.json', import.meta.url).href;
 /** Inputs at which a sampled function's true curve is evaluated (model units). */
 const TRUTH_XS = Array.from({ length: 1201 }, (_, i) => -12 + i * 0.02);
-
-/** Bundled real data (vega-datasets, see data/README.md). */
-const DATASETS = {
-  seattle: {
-    file: 'data/seattle-temp-max.csv',
-    title: 'Seattle daily maximum temperature',
-    source: 'Seattle daily max temperature by day of year, 2012–2015 (vega-datasets seattle-weather.csv, NOAA)',
-  },
-  cars: {
-    file: 'data/cars-hp-mpg.csv',
-    title: 'Cars: horsepower vs miles per gallon',
-    source: 'Cars: horsepower vs miles per gallon, 1970–1982 models (vega-datasets cars.json, StatLib / 1983 ASA Data Expo)',
-  },
-};
 
 const $ = (id) => document.getElementById(id);
 
@@ -831,104 +818,6 @@ function omegaSpec() {
   return `sinusoid(omega_lo=${omega},omega_hi=${omega})`;
 }
 
-// --- bring your own data ------------------------------------------------------------------------
-
-/** Reads pasted or dropped text into a table and shows its default columns. */
-function useData(text, { title = '', source = '' } = {}) {
-  let table;
-  let selection;
-  try {
-    table = parseTable(text);
-    selection = defaultSelection(table);
-    if (!selection) parseCsv(text); // throws the error that names the offending cell
-  } catch (e) {
-    if (!(e instanceof CsvError)) throw e;
-    message('csv', `Could not read the data: ${e.message} The points on the plot were kept.`);
-    return false;
-  }
-  app.table = { table, source: source || title };
-  fillColumnPickers(table, selection);
-  return applySelection(selection);
-}
-
-/** The points of the chosen columns of `app.table` (`selection`: {x, y, filter}). */
-function applySelection(selection) {
-  const { table, source } = app.table;
-  let parsed;
-  try {
-    parsed = selectPoints(table, selection);
-  } catch (e) {
-    if (!(e instanceof CsvError)) throw e;
-    message('csv', `${e.message} The points on the plot were kept.`);
-    return false;
-  }
-  // Keeps up to LIMITS.maxPoints rows (spread over x, in file order); the context is chosen
-  // from them by `state.use`.
-  const kept = Math.min(LIMITS.maxPoints, parsed.xs.length);
-  const idx = spreadSubsample(parsed.xs, kept).sort((a, b) => a - b);
-  const points = idx.map((i) => [parsed.xs[i], parsed.ys[i]]);
-  const [xName, yName] = parsed.names;
-  const filter = selection.filter ? ` where ${table.columns[selection.filter.column].name} = ${selection.filter.value}` : '';
-  const used = parsed.xs.length > kept ? `Kept ${kept} of ${parsed.xs.length} rows${filter}, spread evenly over x. ` : filter ? `${parsed.xs.length} rows${filter}. ` : '';
-  const skipped = parsed.skipped ? `Skipped ${parsed.skipped} row${parsed.skipped > 1 ? 's' : ''} with a missing value. ` : '';
-  message('csv', `${used}${skipped}x and y are standardised with these points' mean and standard deviation (as TabPFN does) and predictions mapped back.`, 'note');
-  app.truth = null;
-  const label = filter ? `${source}${source ? ', ' : ''}${table.columns[selection.filter.column].name} = ${selection.filter.value}` : source;
-  update({ points, std: true, xdate: parsed.xDate, xLabel: xName, yLabel: yName, source: label, truth: null, use: 'spread' });
-  return true;
-}
-
-/** Column pickers for x, y and a category filter, shown for tables with more than two columns. */
-function fillColumnPickers(table, selection) {
-  const box = $('columns');
-  if (!box) return;
-  const cols = table.columns;
-  box.hidden = cols.length <= 2 && !cols.some((c) => c.kind === 'text');
-  const options = (select, pick, extra = []) => {
-    select.replaceChildren(...extra, ...cols.map((c, j) => [c, j]).filter(([c]) => pick(c)).map(([c, j]) => new Option(`${c.name} (${c.kind})`, String(j))));
-  };
-  options($('column-x'), (c) => c.kind !== 'text');
-  options($('column-y'), (c) => c.kind === 'number');
-  options($('column-filter'), (c) => c.kind === 'text', [new Option('no filter', '')]);
-  $('column-x').value = String(selection?.x ?? '');
-  $('column-y').value = String(selection?.y ?? '');
-  $('column-filter').value = selection?.filter ? String(selection.filter.column) : '';
-  fillFilterValues(selection?.filter?.value);
-}
-
-/** The values of the filter column (most frequent first, at most 500). */
-function fillFilterValues(value) {
-  const select = $('column-value');
-  const j = $('column-filter').value;
-  select.hidden = j === '';
-  if (j === '') return;
-  const counts = new Map();
-  for (const v of app.table.table.columns[Number(j)].values) if (v !== null) counts.set(v, (counts.get(v) ?? 0) + 1);
-  const values = [...counts].sort((a, b) => b[1] - a[1]).slice(0, 500);
-  select.replaceChildren(...values.map(([v, n]) => new Option(`${v} (${n})`, v)));
-  select.value = value !== undefined && counts.has(value) ? value : values[0]?.[0] ?? '';
-}
-
-function selectionFromPickers() {
-  const filter = $('column-filter').value;
-  return {
-    x: Number($('column-x').value),
-    y: Number($('column-y').value),
-    filter: filter === '' ? null : { column: Number(filter), value: $('column-value').value },
-  };
-}
-
-async function loadDataset(key) {
-  const d = DATASETS[key];
-  try {
-    const response = await fetch(new URL(d.file, import.meta.url));
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    useData(await response.text(), { title: d.title, source: d.source });
-  } catch (e) {
-    message('csv', `Could not load ${d.title}: ${e.message}`);
-  }
-}
-
 // --- wiring -------------------------------------------------------------------------------------
 
 /** Points as stored: rounded as links round them, so a shared link reproduces the view exactly. */
@@ -956,6 +845,19 @@ const compare = $('compare')
     toDisplay: (summary, request) => toDisplay(summary, request.t, request.xsDisplay),
   })
   : null;
+
+/** The "Your data" controls (index.html only). */
+const dataImport = EMBED
+  ? null
+  : new DataImport({
+    $,
+    message,
+    maxPoints: LIMITS.maxPoints,
+    usePoints: (changes) => {
+      app.truth = null;
+      update({ ...changes, truth: null });
+    },
+  });
 
 /** Shows the models of `state.compare` side by side (none: the view is hidden). */
 function showCompare() {
@@ -1054,33 +956,7 @@ function bindControls() {
     app.oodSeed = randomSeed();
     sampleTruth(omegaSpec(), app.oodSeed, Number($('k').value));
   });
-  $('use-csv').addEventListener('click', () => useData($('csv').value, { title: 'pasted data' }));
-  for (const id of ['column-x', 'column-y', 'column-value']) $(id)?.addEventListener('change', () => applySelection(selectionFromPickers()));
-  $('column-filter')?.addEventListener('change', () => {
-    fillFilterValues();
-    applySelection(selectionFromPickers());
-  });
-  for (const button of document.querySelectorAll('[data-dataset]')) {
-    button.addEventListener('click', () => loadDataset(button.dataset.dataset));
-  }
-  const dropTargets = [$('plot'), $('csv')];
-  for (const target of dropTargets) {
-    target.addEventListener('dragover', (e) => {
-      e.preventDefault();
-      target.classList.add('dropping');
-    });
-    target.addEventListener('dragleave', () => target.classList.remove('dropping'));
-    target.addEventListener('drop', async (e) => {
-      e.preventDefault();
-      target.classList.remove('dropping');
-      const file = e.dataTransfer?.files?.[0];
-      const text = file ? await file.text() : e.dataTransfer?.getData('text/plain');
-      if (text) {
-        $('csv').value = text.slice(0, 200000);
-        useData(text, { title: file?.name ?? 'dropped data' });
-      }
-    });
-  }
+  dataImport?.bind();
 }
 
 function applyHash() {

@@ -31,6 +31,7 @@ const SHELL = [
   'lib/beliefs.js',
   'lib/compare.js',
   'lib/families.js',
+  'lib/data-import.js',
   'lib/plot.js',
   'lib/backend.js',
   'lib/experiments.js',

@@ -3,7 +3,7 @@
 // one for the Bayes posterior (thousands of mixture components: slower, and it must never
 // delay the model's curve).
 //
-// Protocol (DESIGN.md, "Worker protocol"). Page → worker:
+// Protocol (docs/DESIGN.md, "Worker protocol"). Page → worker:
 //   {type: 'load', id, url, bytes, sha256}         load a model (size and hash from the manifest)
 //   {type: 'reference', mixture, noise: [lo, hi]}  set the Bayes posterior's pretraining mixture
 //   {type: 'covering', truth, mixture, sigma}      set (truth = family text) or clear (null) the

@@ -1,8 +1,9 @@
-// The model worker's inference backend (issue 7): WebGPU — the WGSL kernels of src/gpu/ through
-// wgpu's webgpu backend — when navigator.gpu yields an adapter and a device, else wasm SIMD
-// (candle on the CPU). The reader may force either one; a lost device (or any GPU failure)
-// falls back to wasm without a reload and says why. Pure logic over injected dependencies
-// (the wasm `GpuModel` class and the worker's navigator), so Node tests can drive it.
+// The model worker's inference backend (docs/DESIGN.md, "Backends"): WebGPU — the WGSL
+// kernels of src/gpu/ through wgpu's webgpu backend — when navigator.gpu yields an adapter and
+// a device, else wasm SIMD (candle on the CPU). The reader may force either one; a lost device
+// (or any GPU failure) falls back to wasm without a reload and says why. Pure logic over
+// injected dependencies (the wasm `GpuModel` class and the worker's navigator), so Node tests
+// can drive it.
 
 export const WEBGPU = 'webgpu';
 export const WASM = 'wasm-simd';
