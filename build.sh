@@ -54,7 +54,7 @@ ensure_rust() {
     fi
 }
 
-# --- the browser build (issue 4: src/wasm.rs, www/, pkg/, tests/browser/) ----------------------
+# --- the browser build (src/wasm.rs, www/, pkg/, tests/browser/) -------------------------------
 
 WASM_TARGET=wasm32-unknown-unknown
 WASM_OUT="target/$WASM_TARGET/release/incontext.wasm"
@@ -176,7 +176,7 @@ cmd_serve() {
     exec node tests/browser/server.mjs --root www --port "$port"
 }
 
-# The training-speed benchmark (issue 3, "Speed"): this trainer's step on presets/bench.toml and
+# The training-speed benchmark: this trainer's step on presets/bench.toml and
 # the same model and step in PyTorch (bench/run_torch.sh, throw-away venv), both on 2 threads,
 # one after the other; prints both reports and the ratio.
 bench_train() {

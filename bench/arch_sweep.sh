@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The zoo's architecture sweep (issue 5: "one architecture, ≤ 1M parameters, justified by a
-# small sweep"): trains each candidate on the default model's data (presets/linear+sinusoid.toml,
+# The zoo's architecture sweep (the zoo needs one architecture, ≤ 1M parameters, justified by a
+# small sweep): trains each candidate on the default model's data (presets/linear+sinusoid.toml,
 # seed 1) for the same number of steps, then scores it against the exact Bayes posterior on
 # seeded prompts. Prints parameters, seconds per step, and NSE / NLL averaged over k = 1…40.
 #

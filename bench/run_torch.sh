@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The PyTorch side of the training-speed benchmark (ISSUE 3, "Speed"): installs torch from PyPI
+# The PyTorch side of the training-speed benchmark: installs torch from PyPI
 # into a throw-away venv (.venv-bench, git-ignored; torch is not a project dependency) on first
 # use, then runs bench/train_step.py with 2 threads. Arguments are passed on to train_step.py
 # (--steps, --warmup, --threads, --json). `--install-only` just prepares the venv.

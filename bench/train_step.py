@@ -1,4 +1,4 @@
-"""PyTorch reference for the training-speed benchmark (ISSUE 3, "Speed").
+"""PyTorch reference for the training-speed benchmark.
 
 The same model and the same training step as the Rust trainer on the `bench` preset
 (presets/bench.toml): Garg et al.'s interleaved x/y encoding on a pre-LN GPT-2 backbone

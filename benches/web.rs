@@ -1,4 +1,4 @@
-//! Native half of `./build.sh bench web` (issue 4, "Speed"): milliseconds per full prediction of
+//! Native half of `./build.sh bench web`: milliseconds per full prediction of
 //! the page's default model (context run once with cached keys/values, Q queries batched, then
 //! the page's summary: mean, five quantiles, bin probabilities, family probabilities), at
 //! n = 10, 20, 40 context points (those the model takes) and Q = 128, 256 queries. `tests/browser/bench.mjs` times the

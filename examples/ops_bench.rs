@@ -1,5 +1,5 @@
 //! Micro-benchmark of the fused ops of `incontext::ops` against the same maths composed from
-//! candle ops, and of candle's matmul on the training step's shapes (ISSUE 3, "Speed";
+//! candle ops, and of candle's matmul on the training step's shapes (the training-speed benchmark;
 //! reference config: batch 64 × 80 tokens, 128 wide, 4 heads, MLP 512).
 //!
 //! `cargo run --release --example ops_bench [-- REPS [FILTER]]` prints, per op, the median milliseconds of

@@ -1,8 +1,9 @@
 //! incontext: a transformer that learns functions in context.
 //!
-//! Data flows one way (DESIGN.md): [`tasks`] make prompts → [`model`] turns prompts into
-//! predictive distributions → `train` fits the model on tasks → weights land in `www/models/`
-//! → the wasm surface exposes the model. [`baselines`] and [`eval`] read tasks and the model;
+//! Data flows one way (docs/DESIGN.md, "Layers and data flow"): [`tasks`] make prompts →
+//! [`model`] turns prompts into predictive distributions → `train` fits the model on tasks →
+//! weights land in `www/models/` → the wasm surface exposes the model. Definitions of what is
+//! computed: docs/SCIENCE.md. [`baselines`] and [`eval`] read tasks and the model;
 //! [`predictive`] holds the distributions and the `Predictor` interface they all share.
 
 pub mod baselines;

@@ -1,4 +1,4 @@
-//! The browser surface (DESIGN.md, "wasm API"): the only module that speaks wasm-bindgen.
+//! The browser surface (docs/DESIGN.md, "The wasm API"): the only module that speaks wasm-bindgen.
 //!
 //! The page's Web Worker loads `pkg/incontext.js` and uses three things:
 //! - [`Model`]`.load(bytes)` → `predict(xs, ys, queries, dim?)` with the transformer;
@@ -490,7 +490,8 @@ mod bindings {
         }
     }
 
-    /// The exact Bayes posterior predictive of a pretraining mixture (SPEC.md, "Baselines").
+    /// The exact Bayes posterior predictive of a pretraining mixture (docs/SCIENCE.md, "The
+    /// exact Bayes posterior").
     #[wasm_bindgen]
     pub struct Reference {
         bayes: BayesPosterior,

@@ -1,6 +1,6 @@
-//! Acceptance tests of the evaluation harness: the analytic NSE curves of SPEC.md come out of
-//! it, the zero predictor scores 1, and an exact Gaussian predictor has the closed-form NLL,
-//! coverage and a flat PIT histogram.
+//! Acceptance tests of the evaluation harness: the analytic NSE curves of docs/SCIENCE.md
+//! ("Metrics") come out of it, the zero predictor scores 1, and an exact Gaussian predictor has
+//! the closed-form NLL, coverage and a flat PIT histogram.
 
 use incontext::eval::{EvalConfig, EvalReport, Evaluation, Estimate, PIT_BINS, evaluate, figures, resolve_predictor};
 use incontext::predictive::{Distribution, GaussianMixture, Predictive, Predictor};

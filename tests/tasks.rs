@@ -1,5 +1,6 @@
-//! Function families and prompt sampling against SPEC.md: unit variance of every family,
-//! reproducibility, tree split coverage, sparsity, closed-form scales, and input validation.
+//! Function families and prompt sampling against docs/SCIENCE.md ("Function families"): unit
+//! variance of every family, reproducibility, tree split coverage, sparsity, closed-form scales,
+//! and input validation.
 
 use incontext::Error;
 use incontext::tasks::{Context, FamilySpec, MAX_DIM, MAX_HIDDEN, Mixture, NoiseRange, SampledFunction, SeededRng};

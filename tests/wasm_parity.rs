@@ -1,4 +1,4 @@
-//! Native half of the wasm parity check (issue 4): runs the core functions that `src/wasm.rs`
+//! Native half of the wasm parity check: runs the core functions that `src/wasm.rs`
 //! exposes to the browser (Bayes posterior, least squares, the transformer, "sample a
 //! function") natively on seeded prompts from the page's default pretraining mixture, and
 //! writes inputs and outputs to `target/wasm-parity/native.json`. `tests/browser/parity.test.mjs`

@@ -1,4 +1,4 @@
-//! Baselines (SPEC.md, "Baselines"; Garg et al. 2022, §3 and their reference code): least
+//! Baselines (docs/SCIENCE.md, "Baselines"; Garg et al. 2022, §3 and their reference code): least
 //! squares, ridge, Lasso, k-nearest neighbours, averaging, the constant zero, and the exact
 //! Bayes posterior predictive of a pretraining [`Mixture`]. Every baseline implements
 //! [`Predictor`] and predicts 0 on an empty context.

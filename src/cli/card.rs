@@ -22,7 +22,7 @@ pub struct CardArgs {
     /// The exact command(s) that trained it, in order (repeat the flag for a resumed run).
     #[arg(long = "train-command", required = true)]
     pub train_commands: Vec<String>,
-    /// Prompts per evaluation (SPEC.md asks for at least 1280).
+    /// Prompts per evaluation (at least 1280; docs/SCIENCE.md, "Metrics").
     #[arg(long, default_value_t = DEFAULT_PROMPTS)]
     pub prompts: usize,
     /// Seed of the evaluation prompts and bootstrap.

@@ -36,7 +36,7 @@ pub struct EvalArgs {
     /// the baselines relevant to the mixture.
     #[arg(long)]
     pub predictors: Option<String>,
-    /// Number of evaluation prompts (SPEC.md asks for at least 1280).
+    /// Number of evaluation prompts (at least 1280; docs/SCIENCE.md, "Metrics").
     #[arg(long, default_value_t = DEFAULT_PROMPTS)]
     pub prompts: usize,
     /// Seed of the prompts and the bootstrap resamples (recorded in report.json).

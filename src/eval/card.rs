@@ -1,6 +1,6 @@
 //! Model cards (`www/models/<name>.md`): what a shipped model was trained on, how to reproduce
 //! it, its loss curve, and how close it comes to the exact Bayes posterior in distribution and
-//! how it fails out of distribution (SPEC.md, "Metrics"; the model-zoo quality targets).
+//! how it fails out of distribution (docs/SCIENCE.md, "Metrics", and its quality targets).
 
 use super::bootstrap::Estimate;
 use super::harness::{EvalReport, PredictorReport};

@@ -1,6 +1,6 @@
 //! The evaluation harness: seeded prompts, every predictor run on every prompt with one
-//! [`Predictor::predict_prompt`] call, and the metrics of SPEC.md ("Metrics") with bootstrap
-//! intervals.
+//! [`Predictor::predict_prompt`] call, and the metrics of docs/SCIENCE.md ("Metrics") with
+//! bootstrap intervals.
 
 use super::bootstrap::{Bootstrap, Estimate};
 use crate::error::{Error, Result, invalid};
@@ -8,14 +8,14 @@ use crate::predictive::Predictor;
 use crate::tasks::{Mixture, NoiseRange, Prompt, SeededRng};
 use serde::{Deserialize, Serialize};
 
-/// Prompts per evaluation (SPEC.md: at least 1280).
+/// Prompts per evaluation (at least 1280; docs/SCIENCE.md, "Metrics").
 pub const DEFAULT_PROMPTS: usize = 1280;
 /// Most points per evaluation prompt (every predictor is run at every prefix, so the cost
 /// grows with the square of this).
 pub const MAX_EVAL_POINTS: usize = 10_000;
-/// Bootstrap resamples per interval (SPEC.md).
+/// Bootstrap resamples per interval (docs/SCIENCE.md, "Metrics").
 pub const DEFAULT_RESAMPLES: usize = 1000;
-/// Central level of the bootstrap intervals (SPEC.md: 90%).
+/// Central level of the bootstrap intervals (90%; docs/SCIENCE.md, "Metrics").
 pub const DEFAULT_LEVEL: f64 = 0.9;
 /// Number of equal-width bins of the PIT histogram on `[0, 1]`.
 pub const PIT_BINS: usize = 10;
@@ -37,7 +37,7 @@ pub struct EvalConfig {
     pub d_eff: usize,
     /// Points per prompt `n`: NSE(k) is reported for k = 0 … n − 1 context points.
     pub points: usize,
-    /// Number of prompts (SPEC.md asks for at least [`DEFAULT_PROMPTS`]).
+    /// Number of prompts (at least [`DEFAULT_PROMPTS`]; docs/SCIENCE.md, "Metrics").
     pub prompts: usize,
     /// Observation noise range of the prompts.
     pub noise: NoiseRange,
@@ -51,7 +51,7 @@ pub struct EvalConfig {
 
 impl EvalConfig {
     /// In-distribution evaluation of `mixture` in dimension `d` with `points` points per prompt,
-    /// noiseless, seed 0, and the SPEC.md defaults for everything else.
+    /// noiseless, seed 0, and the defaults of docs/SCIENCE.md ("Metrics") for everything else.
     pub fn new(mixture: Mixture, d: usize, points: usize) -> Self {
         Self {
             eval_mixture: mixture.clone(),
@@ -68,8 +68,8 @@ impl EvalConfig {
     }
 
     /// `E[y²]` of the evaluation prompts, the NSE normaliser: every family is scaled to
-    /// `E[f(x)²] = 1` (SPEC.md), and with `σ ~ U[lo, hi]` the noise adds
-    /// `E[σ²] = (lo² + lo·hi + hi²) / 3`. Predicting 0 therefore has NSE 1 in expectation.
+    /// `E[f(x)²] = 1` (docs/SCIENCE.md, "Inputs and noise"), and with `σ ~ U[lo, hi]` the noise
+    /// adds `E[σ²] = (lo² + lo·hi + hi²) / 3`. Predicting 0 therefore has NSE 1 in expectation.
     pub fn y_second_moment(&self) -> f64 {
         let NoiseRange { lo, hi } = self.noise;
         1.0 + (lo * lo + lo * hi + hi * hi) / 3.0
@@ -337,7 +337,7 @@ impl EvalReport {
 
     /// One summary line per predictor with a predictive distribution: NLL, coverage and
     /// true-family probability averaged over positions `k = 1 … n − 1` (the model cards' and
-    /// issue targets' range: `k = 0` has no context and is the same for every predictor).
+    /// quality targets' range: `k = 0` has no context and is the same for every predictor).
     pub fn distribution_summary(&self) -> String {
         let from = usize::from(self.points > 1);
         let avg = |s: &[Estimate]| s.iter().map(|e| e.mean).sum::<f64>() / s.len() as f64;

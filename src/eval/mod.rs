@@ -1,4 +1,4 @@
-//! The evaluation harness (SPEC.md, "Metrics"): NSE(k) over seeded prompts with percentile
+//! The evaluation harness (docs/SCIENCE.md, "Metrics"): NSE(k) over seeded prompts with percentile
 //! bootstrap intervals, NLL, central-interval coverage and PIT histograms for predictors that
 //! return distributions, and the mean probability of the true family; written as JSON
 //! ([`EvalReport`]) and drawn as SVG ([`figures`]).

@@ -1,7 +1,7 @@
 //! The WebGPU inference path: the model's forward as WGSL compute kernels on [`wgpu`] (its
 //! `webgpu` backend in the browser; natively Vulkan, e.g. Mesa's lavapipe in tests), reading the
 //! same safetensors weights and returning the same distributions as the candle CPU
-//! [`crate::model::InferenceSession`] (DESIGN.md, "Inference session").
+//! [`crate::model::InferenceSession`] (docs/DESIGN.md, "Inference session").
 //!
 //! A prediction follows the session's context + query pattern: the context's `T` tokens run once
 //! (interleaved: `2k` tokens, causally; prefix: `k` tokens, each seeing all), keeping every

@@ -8,10 +8,10 @@ const BORDER_PROMPTS: usize = 4096;
 /// Points per prior prompt.
 const BORDER_POINTS: usize = 16;
 
-/// Equal-probability quantile borders `b_0 < … < b_K` of `y` under the mixture prior (SPEC.md;
-/// Müller et al. 2022, §4): `b_i` is the `i/K` quantile of 65 536 sampled `y` for
-/// `0 < i < K`, and `b_0`, `b_K` are the sample minimum and maximum: the range of `y` seen in
-/// pretraining (the tails' scale comes from the inner borders, see
+/// Equal-probability quantile borders `b_0 < … < b_K` of `y` under the mixture prior
+/// (docs/SCIENCE.md, "Bar distribution"; Müller et al. 2022, §4): `b_i` is the `i/K` quantile
+/// of 65 536 sampled `y` for `0 < i < K`, and `b_0`, `b_K` are the sample minimum and maximum:
+/// the range of `y` seen in pretraining (the tails' scale comes from the inner borders, see
 /// [`crate::predictive::BarDistribution`]). Seeded; `[bins + 1]` values.
 ///
 /// # Errors

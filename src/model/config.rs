@@ -3,7 +3,8 @@
 use crate::error::{Result, invalid};
 use serde::{Deserialize, Serialize};
 
-/// How a prompt becomes tokens and which tokens attend to which (SPEC.md, "Model").
+/// How a prompt becomes tokens and which tokens attend to which (docs/SCIENCE.md, "The model:
+/// two encodings").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Encoding {
@@ -25,8 +26,8 @@ impl Encoding {
     }
 }
 
-/// Architecture of the in-context transformer (SPEC.md, "Model"). Serialised into every
-/// weight file's metadata.
+/// Architecture of the in-context transformer (docs/SCIENCE.md, "The model: two encodings").
+/// Serialised into every weight file's metadata.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelConfig {

@@ -1,5 +1,6 @@
-//! The in-context transformer (SPEC.md, "Model"): configuration, the GPT-2 backbone with
-//! bar-distribution and family heads, losses, weight files, and the cached inference session.
+//! The in-context transformer (docs/SCIENCE.md, "The model: two encodings"): configuration, the
+//! GPT-2 backbone with bar-distribution and family heads, losses, weight files, and the cached
+//! inference session.
 
 mod batch;
 mod borders;

@@ -1,6 +1,6 @@
 //! Inference session: the context prefix runs once with cached keys/values, then any number of
-//! query points are evaluated in one batched pass (DESIGN.md, "Inference session"), so a curve
-//! of `Q` points costs `O(n + Q)` tokens instead of `O(n·Q)`.
+//! query points are evaluated in one batched pass (docs/DESIGN.md, "Inference session"), so a
+//! curve of `Q` points costs `O(n + Q)` tokens instead of `O(n·Q)`.
 
 use super::tokens::{context_tokens, query_tokens};
 use super::transformer::{Attend, CachedKeysValues, HeadOutputs, IclTransformer};

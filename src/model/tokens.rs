@@ -1,6 +1,7 @@
-//! Prompts → tokens, for both encodings (SPEC.md, "Model"): the rows the read-in embeds and,
-//! for each, the row of the learned embedding table added to it (a position when interleaved, a
-//! token type when prefix). The CPU model and the WebGPU path both build their tokens here.
+//! Prompts → tokens, for both encodings (docs/SCIENCE.md, "The model: two encodings"): the rows
+//! the read-in embeds and, for each, the row of the learned embedding table added to it (a
+//! position when interleaved, a token type when prefix). The CPU model and the WebGPU path both
+//! build their tokens here.
 
 use super::config::{Encoding, ModelConfig};
 use crate::error::{Result, invalid};

@@ -1,7 +1,7 @@
 //! The in-context transformer: a GPT-2 backbone with a bar-distribution head and a family head,
-//! under either encoding (SPEC.md, "Model"): the prefix encoding of prior-fitted networks or
-//! Garg et al.'s interleaved one. The encoding decides the tokens ([`super::tokens`]), the
-//! embedding table and the attention pattern; the blocks are the same.
+//! under either encoding (docs/SCIENCE.md, "The model: two encodings"): the prefix encoding of
+//! prior-fitted networks or Garg et al.'s interleaved one. The encoding decides the tokens
+//! ([`super::tokens`]), the embedding table and the attention pattern; the blocks are the same.
 //!
 //! Parameter names (stable; they are the safetensors keys):
 //! `read_in.{weight,bias}`, `wpe` (interleaved: positions) or `wtt` (prefix: token types),
@@ -199,7 +199,7 @@ pub struct HeadOutputs {
     pub family_logits: Tensor,
 }
 
-/// The in-context learner (SPEC.md, "Model").
+/// The in-context learner (docs/SCIENCE.md, "The model: two encodings").
 #[derive(Clone, Debug)]
 pub struct IclTransformer {
     config: ModelConfig,

@@ -3,14 +3,14 @@
 //! packed q|k|v projection.
 //!
 //! candle's own fast LayerNorm and `softmax_last_dim` have no backward (gradients silently stop,
-//! DESIGN.md), and its composed versions allocate one tensor per elementary op, each of which
-//! autograd then pays for again (a zero tensor plus an add per gradient edge). Each op here is a
-//! candle custom op (`CustomOp1`/`CustomOp3`): the forward is one pass over contiguous rows (or
-//! GEMMs on strided views, through the `gemm` crate candle itself uses), the backward one more,
-//! both written as plain loops over slices that the compiler vectorises (multi-lane reductions,
-//! a branch-free polynomial `exp`). Natively, large inputs are split into row blocks over
-//! `RAYON_NUM_THREADS` (default: all cores) scoped threads; on wasm32 everything runs on the
-//! calling thread.
+//! docs/DESIGN.md, "CPU ops with backward"), and its composed versions allocate one tensor per
+//! elementary op, each of which autograd then pays for again (a zero tensor plus an add per
+//! gradient edge). Each op here is a candle custom op (`CustomOp1`/`CustomOp3`): the forward is
+//! one pass over contiguous rows (or GEMMs on strided views, through the `gemm` crate candle
+//! itself uses), the backward one more, both written as plain loops over slices that the compiler
+//! vectorises (multi-lane reductions, a branch-free polynomial `exp`). Natively, large inputs are
+//! split into row blocks over `RAYON_NUM_THREADS` (default: all cores) scoped threads; on wasm32
+//! everything runs on the calling thread.
 //!
 //! Supported: f32 (the fast path) and f64 (used by the finite-difference tests) tensors on the CPU
 //! device. Non-contiguous inputs are made contiguous first. Other dtypes and devices return an

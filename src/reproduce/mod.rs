@@ -1,6 +1,6 @@
-//! `incontext reproduce` (native only): the experiments E1–E8 of SPEC.md ("Experiments to
-//! reproduce") as data, and one runner that trains (or resumes) the models each needs, scores
-//! them with the evaluation harness ([`crate::eval`]) against the baselines and the exact Bayes
+//! `incontext reproduce` (native only): the experiments of docs/SCIENCE.md ("Experiments E1–E8")
+//! as data, and one runner that trains (or resumes) the models each needs, scores them with the
+//! evaluation harness ([`crate::eval`]) against the baselines and the exact Bayes
 //! posterior, and writes `<E>.json` (every size, step count, seed and series, and the command
 //! that regenerates it), `<E>.md` (summary tables) and `<E>.svg` (plus further figures).
 //!
@@ -88,14 +88,14 @@ pub enum Study {
     Calibration,
 }
 
-/// One experiment of SPEC.md.
+/// One experiment of docs/SCIENCE.md, "Experiments E1–E8".
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ExperimentDef {
     /// `E1` … `E8`.
     pub id: &'static str,
     /// One line.
     pub title: &'static str,
-    /// The question it answers (SPEC.md's "expected shape").
+    /// The question it answers (the "question" column of docs/SCIENCE.md, "Experiments E1–E8").
     pub question: &'static str,
     /// The models it is about (names in [`MODELS`]).
     pub models: &'static [&'static str],
@@ -103,10 +103,10 @@ pub struct ExperimentDef {
     pub study: Study,
 }
 
-/// The α grid of E6 (SPEC.md: α = 0, 0.1, …, 1).
+/// The α grid of E6 (α = 0, 0.1, …, 1; docs/SCIENCE.md, "Experiments E1–E8").
 const ALPHAS: &[f64] = &[0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0];
 
-/// E1–E8 (SPEC.md, "Experiments to reproduce").
+/// E1–E8 (docs/SCIENCE.md, "Experiments E1–E8").
 pub const EXPERIMENTS: &[ExperimentDef] = &[
     ExperimentDef {
         id: "E1",

@@ -1,4 +1,4 @@
-//! Function families (SPEC.md, "Inputs and families"): a [`FamilySpec`] is a prior over
+//! Function families (docs/SCIENCE.md, "Function families"): a [`FamilySpec`] is a prior over
 //! functions; [`FamilySpec::sample`] draws one [`SampledFunction`], which evaluates `y = f(x)`.
 //! Every family is scaled so that `E[y²] = 1` under `x ~ N(0, I_{d_eff})`.
 
@@ -18,7 +18,7 @@ pub const MAX_SPEC_CHARS: usize = 4096;
 pub const MAX_SPEC_NESTING: usize = 16;
 
 /// Largest input dimension accepted anywhere (the Bayes posterior and least squares hold
-/// `d × d` matrices; SPEC.md's experiments use d ≤ 20).
+/// `d × d` matrices; the experiments use d ≤ 5, Garg et al. d = 20).
 pub const MAX_DIM: usize = 256;
 
 /// A family of functions and its prior over parameters. Text form (see [`FamilySpec::parse`]):

@@ -1,4 +1,4 @@
-//! Function families, mixtures and seeded prompt sampling (SPEC.md, "Inputs and families").
+//! Function families, mixtures and seeded prompt sampling (docs/SCIENCE.md, "Function families").
 //!
 //! Mirrors the `Task` interface of Garg et al.'s reference code: a family samples a function,
 //! the function evaluates inputs; a [`Mixture`] samples [`Prompt`]s.

@@ -1,6 +1,7 @@
-//! The GPU path's browser surface (issue 7): the class `GpuModel`, the transformer on WebGPU
-//! through [`crate::gpu`], answering with the same summaries as `Model.predict` (wasm SIMD on the
-//! CPU) so the worker can switch between the two without the page noticing.
+//! The GPU path's browser surface (docs/DESIGN.md, "Backends"): the class `GpuModel`, the
+//! transformer on WebGPU through [`crate::gpu`], answering with the same summaries as
+//! `Model.predict` (wasm SIMD on the CPU) so the worker can switch between the two without the
+//! page noticing.
 //!
 //! [`gpu_summary`] is plain Rust compiled on every target, so native tests check that a GPU
 //! prediction summarises to the CPU model's summary.

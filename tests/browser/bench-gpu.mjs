@@ -1,4 +1,4 @@
-// Browser half of `./build.sh bench gpu` : ms per full prediction (context
+// Browser half of `./build.sh bench gpu`: ms per full prediction (context
 // prefix + Q queries) of the same seeded model on the same inputs (written by `cargo bench
 // --bench gpu` to target/bench-gpu/) on WebGPU (GpuModel) and on wasm SIMD (Model), in headless
 // Chromium with --enable-unsafe-webgpu. Its WebGPU adapter is SwiftShader, a CPU emulation: the

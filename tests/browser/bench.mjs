@@ -1,4 +1,4 @@
-// Browser half of `./build.sh bench web` . Reads the native timings written by
+// Browser half of `./build.sh bench web`. Reads the native timings written by
 // `cargo bench --bench web` (benches/web.rs), then in headless Chromium:
 //   1. first load of the page without a service worker: bytes transferred (as sent, gzip) and
 //      time until the first model prediction is drawn;

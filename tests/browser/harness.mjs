@@ -1,5 +1,6 @@
 // Shared set-up of the headless-Chromium tests and benchmarks: the repository's paths, the
-// page's model manifest, and a static server over www/ with Debian's Chromium (flags: docs/DESIGN.md, "Testing").
+// page's model manifest, and a static server over www/ with Debian's Chromium (its flags:
+// docs/DESIGN.md, "Testing").
 import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';

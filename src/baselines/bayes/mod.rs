@@ -1,4 +1,5 @@
-//! The exact Bayes posterior predictive of a pretraining mixture (SPEC.md, "Baselines").
+//! The exact Bayes posterior predictive of a pretraining mixture (docs/SCIENCE.md, "The exact
+//! Bayes posterior").
 //!
 //! Every closed-form family is a Gaussian-linear model `y = φ(x)·w + σε`, `w ~ N(0, v·I)`, in
 //! some basis φ, so a mixture becomes a finite Bayesian model average over components
