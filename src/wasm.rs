@@ -19,7 +19,7 @@
 use crate::baselines::{LeastSquares, NearestNeighbours, covering_prior};
 use crate::error::{Result, invalid};
 use crate::model::{Encoding, ModelMeta, TransformerPredictor};
-use crate::predictive::{BarDistribution, Distribution, GaussianMixture, Predictive, Predictor, leave_one_out};
+use crate::predictive::{Distribution, Predictive, Predictor, leave_one_out};
 use crate::tasks::{Context, FamilySpec, Mixture, NoiseRange, SeededRng};
 use serde::Serialize;
 
@@ -34,12 +34,6 @@ pub const MAX_QUERIES: usize = 4096;
 
 /// Most points one "sample a function" draw may reveal.
 pub const MAX_SAMPLE_POINTS: usize = 1000;
-
-/// Gaussian-mixture components whose weight is below this fraction are dropped before the
-/// quantiles are inverted: the Bayes posterior keeps thousands of components of which a few
-/// carry the mass, and each bisection step evaluates all of them. The quantiles move by at
-/// most this much probability.
-pub const QUANTILE_PRUNE_WEIGHT: f64 = 1e-12;
 
 /// A count or seed passed from JavaScript as a number: wasm-bindgen would wrap a negative or
 /// fractional value into `usize` silently (−1 becomes 4294967295), so the browser API takes
@@ -78,93 +72,11 @@ pub struct Summary {
     pub families: Vec<String>,
 }
 
-/// Drops mixture components lighter than [`QUANTILE_PRUNE_WEIGHT`] and renormalises.
-fn pruned(g: &GaussianMixture) -> GaussianMixture {
-    let keep: Vec<usize> = (0..g.weights.len()).filter(|&i| g.weights[i] >= QUANTILE_PRUNE_WEIGHT).collect();
-    let total: f64 = keep.iter().map(|&i| g.weights[i]).sum();
-    GaussianMixture {
-        weights: keep.iter().map(|&i| g.weights[i] / total).collect(),
-        means: keep.iter().map(|&i| g.means[i]).collect(),
-        stds: keep.iter().map(|&i| g.stds[i]).collect(),
-    }
-}
-
-/// `Φ⁻¹` at [`QUANTILE_LEVELS`] (Abramowitz & Stegun 26.2): starting points for Newton's method.
-const NORMAL_QUANTILES: [f64; 5] = [-1.644_853_626_951_472_2, -0.674_489_750_196_081_7, 0.0, 0.674_489_750_196_081_7, 1.644_853_626_951_472_2];
-
-/// `p(y) = Σ w_j φ((y − μ_j)/s_j)/s_j` (underflows to 0 far in the tails, where the Newton
-/// step below falls back to bisection).
-fn mixture_density(g: &GaussianMixture, y: f64) -> f64 {
-    let norm = 1.0 / (2.0 * std::f64::consts::PI).sqrt();
-    g.weights.iter().zip(&g.means).zip(&g.stds).map(|((w, m), s)| w * norm / s * (-0.5 * ((y - m) / s).powi(2)).exp()).sum()
-}
-
-/// Quantiles of a Gaussian mixture at [`QUANTILE_LEVELS`] by safeguarded Newton steps on its
-/// CDF, started at the moment-matched Gaussian's quantile and kept inside a shrinking bracket
-/// (a bisection step whenever Newton would leave it). Converges in a handful of CDF
-/// evaluations where plain bisection ([`GaussianMixture::quantile`]) needs about fifty, which
-/// matters for a posterior of thousands of components at hundreds of queries.
-///
-/// # Errors
-/// [`crate::Error::Numerical`] for a mixture without a finite bracket (no component left after
-/// pruning, or non-finite means or widths).
-fn mixture_quantiles(g: &GaussianMixture) -> Result<[f64; 5]> {
-    let lo0 = g.means.iter().zip(&g.stds).map(|(m, s)| m - 40.0 * s).fold(f64::INFINITY, f64::min);
-    let hi0 = g.means.iter().zip(&g.stds).map(|(m, s)| m + 40.0 * s).fold(f64::NEG_INFINITY, f64::max);
-    let (mean, sd) = (g.mean(), g.variance().sqrt());
-    if !(lo0.is_finite() && hi0.is_finite() && lo0 <= hi0 && mean.is_finite() && sd.is_finite()) {
-        return Err(crate::Error::Numerical(format!(
-            "a predictive mixture of {} components has no finite quantiles (bracket [{lo0}, {hi0}])",
-            g.weights.len()
-        )));
-    }
-    let mut out = [0.0; 5];
-    for (q, (&p, &z)) in out.iter_mut().zip(QUANTILE_LEVELS.iter().zip(&NORMAL_QUANTILES)) {
-        let (mut lo, mut hi) = (lo0, hi0);
-        let mut y = (mean + sd * z).clamp(lo, hi);
-        for _ in 0..200 {
-            let f = g.cdf(y) - p;
-            if f < 0.0 { lo = y } else { hi = y }
-            let density = mixture_density(g, y);
-            let mut next = y - f / density;
-            if !(next > lo && next < hi) {
-                next = 0.5 * (lo + hi);
-            }
-            let done = (next - y).abs() <= 1e-12 * (1.0 + y.abs()) || hi - lo <= 1e-12 * (1.0 + y.abs());
-            y = next;
-            if done {
-                break;
-            }
-        }
-        *q = y;
-    }
-    Ok(out)
-}
-
-/// Quantiles of a bar distribution at [`QUANTILE_LEVELS`]: inside the inner bins the CDF is
-/// piecewise linear, so the quantile is read off directly (one pass over the `K` bins instead
-/// of a bisection over the CDF); a level inside a half-normal tail uses
-/// [`BarDistribution::quantile`].
-fn bar_quantiles(bar: &BarDistribution) -> [f64; 5] {
-    let (b, p, k) = (&bar.borders, &bar.probs, bar.probs.len());
-    QUANTILE_LEVELS.map(|level| {
-        let mut below = p[0]; // CDF at b_i for the bin i being looked at
-        for i in 1..k - 1 {
-            if level > below && level <= below + p[i] {
-                return b[i] + (level - below) / p[i] * (b[i + 1] - b[i]);
-            }
-            below += p[i];
-        }
-        bar.quantile(level)
-    })
-}
-
-/// The quantiles of one predictive distribution at [`QUANTILE_LEVELS`].
+/// The quantiles of one predictive distribution at [`QUANTILE_LEVELS`]
+/// ([`Distribution::quantiles`]: the same computation natively and in the page).
 fn quantiles_of(dist: &Distribution) -> Result<[f64; 5]> {
-    match dist {
-        Distribution::Gaussian(g) => mixture_quantiles(&pruned(g)),
-        Distribution::Bar(bar) => Ok(bar_quantiles(bar)),
-    }
+    let q = dist.quantiles(&QUANTILE_LEVELS)?;
+    Ok([q[0], q[1], q[2], q[3], q[4]])
 }
 
 /// Flattens per-query predictions into a [`Summary`]. Quantiles are present when every
@@ -578,7 +490,12 @@ mod bindings {
 mod tests {
     use super::*;
 
-    const Z: [f64; 5] = NORMAL_QUANTILES;
+    use crate::predictive::{BarDistribution, GaussianMixture, normal_quantile};
+
+    /// `Φ⁻¹` at the quantile levels (to about 1e-9).
+    fn z() -> [f64; 5] {
+        QUANTILE_LEVELS.map(normal_quantile)
+    }
 
     fn gaussian(mean: f64, std: f64, family: Vec<f64>) -> Predictive {
         Predictive {
@@ -596,8 +513,8 @@ mod tests {
         assert_eq!(s.mean, vec![1.0, -3.0]);
         let q = s.quantiles.unwrap();
         for l in 0..5 {
-            assert!((q[l * 2] - (1.0 + 2.0 * Z[l])).abs() < 1e-8, "level {l}: {}", q[l * 2]);
-            assert!((q[l * 2 + 1] - (-3.0 + 0.5 * Z[l])).abs() < 1e-8, "level {l}: {}", q[l * 2 + 1]);
+            assert!((q[l * 2] - (1.0 + 2.0 * z()[l])).abs() < 1e-8, "level {l}: {}", q[l * 2]);
+            assert!((q[l * 2 + 1] - (-3.0 + 0.5 * z()[l])).abs() < 1e-8, "level {l}: {}", q[l * 2 + 1]);
         }
         let f = s.family_probs.unwrap();
         assert!((f[0] - 0.4).abs() < 1e-15 && (f[1] - 0.6).abs() < 1e-15);
@@ -635,36 +552,6 @@ mod tests {
     fn summary_rejects_mismatched_family_probabilities() {
         let preds = [gaussian(0.0, 1.0, vec![1.0])];
         assert!(summarise(&preds, &["a".into(), "b".into()]).is_err());
-    }
-
-    #[test]
-    fn a_mixture_without_finite_quantiles_is_an_error_not_a_panic() {
-        // Every weight below the pruning threshold (or NaN): nothing is left to bracket.
-        let empty = GaussianMixture { weights: vec![1e-300, f64::NAN], means: vec![0.0, 1.0], stds: vec![1.0, 1.0] };
-        let pred = Predictive { mean: 0.0, distribution: Some(Distribution::Gaussian(empty)), family_probs: None };
-        assert!(matches!(summarise(&[pred], &[]), Err(crate::Error::Numerical(_))));
-        let infinite = GaussianMixture { weights: vec![1.0], means: vec![f64::INFINITY], stds: vec![1.0] };
-        assert!(mixture_quantiles(&infinite).is_err());
-    }
-
-    #[test]
-    fn newton_quantiles_match_bisection_on_a_bimodal_mixture() {
-        let g = GaussianMixture { weights: vec![0.3, 0.5, 0.2], means: vec![-4.0, 1.0, 1.2], stds: vec![0.3, 0.05, 2.0] };
-        let q = mixture_quantiles(&g).unwrap();
-        for (l, p) in QUANTILE_LEVELS.iter().enumerate() {
-            assert!((q[l] - g.quantile(*p)).abs() < 1e-9, "level {p}: {} vs {}", q[l], g.quantile(*p));
-            assert!((g.cdf(q[l]) - p).abs() < 1e-10);
-        }
-    }
-
-    #[test]
-    fn pruning_light_components_keeps_the_quantiles() {
-        let g = GaussianMixture { weights: vec![0.7, 0.3 - 1e-13, 1e-13], means: vec![0.0, 2.0, 50.0], stds: vec![1.0, 0.5, 1.0] };
-        let p = pruned(&g);
-        assert_eq!(p.means, vec![0.0, 2.0]);
-        for level in QUANTILE_LEVELS {
-            assert!((p.quantile(level) - g.quantile(level)).abs() < 1e-9);
-        }
     }
 
     #[test]
