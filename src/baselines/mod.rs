@@ -23,7 +23,7 @@ pub use ridge::Ridge;
 
 use crate::error::{Result, invalid};
 use crate::predictive::{Predictive, Predictor, validate_queries};
-use crate::tasks::{Context, FamilySpec, Mixture, NoiseRange};
+use crate::tasks::{Context, FamilySpec, LabelArgs, Mixture, NoiseRange};
 use nalgebra::{DMatrix, DVector};
 
 /// Predicts 0 everywhere: the reference point of the normalised squared error (NSE = 1).
@@ -57,23 +57,23 @@ pub const KNOWN_PREDICTORS: &[&str] =
 /// unknown or malformed argument, or parameters a constructor rejects (e.g. `bayes` for a
 /// mixture with a `convex` family).
 pub fn predictor_from_name(name: &str, mixture: &Mixture, noise: NoiseRange, d: usize) -> Result<Box<dyn Predictor>> {
-    let (base, mut args) = parse_label(name)?;
+    let (base, mut args) = LabelArgs::parse(name, "predictor")?;
     let predictor: Box<dyn Predictor> = match base {
-        "least_squares" => Box::new(LeastSquares { intercept: args.take_flag("intercept")? }),
-        "ridge" => Box::new(Ridge::new(args.take("lambda", 0.1)?)?),
-        "lasso" => Box::new(Lasso::new(args.take("alpha", 0.01)?, args.take_flag("intercept")?)?),
-        "knn" => Box::new(NearestNeighbours::new(args.take_count("k", 3)?)?),
+        "least_squares" => Box::new(LeastSquares { intercept: args.flag("intercept")? }),
+        "ridge" => Box::new(Ridge::new(args.number("lambda", 0.1)?)?),
+        "lasso" => Box::new(Lasso::new(args.number("alpha", 0.01)?, args.flag("intercept")?)?),
+        "knn" => Box::new(NearestNeighbours::new(args.count("k", 3)?)?),
         "averaging" => Box::new(Averaging),
         "zero" => Box::new(Zero),
         "bayes" => {
             let default = BayesConfig::default();
             let config = BayesConfig {
-                omega_grid: args.take_count("omega_grid", default.omega_grid)?,
-                directions: args.take_count("directions", default.directions)?,
-                sigma_grid: args.take_count("sigma_grid", default.sigma_grid)?,
-                mc_draws: args.take_count("mc_draws", default.mc_draws)?,
-                sigma_floor: args.take("sigma_floor", default.sigma_floor)?,
-                seed: args.take_count("seed", default.seed as usize)? as u64,
+                omega_grid: args.count("omega_grid", default.omega_grid)?,
+                directions: args.count("directions", default.directions)?,
+                sigma_grid: args.count("sigma_grid", default.sigma_grid)?,
+                mc_draws: args.count("mc_draws", default.mc_draws)?,
+                sigma_floor: args.number("sigma_floor", default.sigma_floor)?,
+                seed: args.count("seed", default.seed as usize)? as u64,
             };
             Box::new(BayesPosterior::with_config(mixture, noise, d, config)?)
         }
@@ -81,7 +81,7 @@ pub fn predictor_from_name(name: &str, mixture: &Mixture, noise: NoiseRange, d: 
             return invalid(format!("unknown predictor '{other}' (known: {})", KNOWN_PREDICTORS.join(", ")));
         }
     };
-    args.finish(base)?;
+    args.finish()?;
     Ok(predictor)
 }
 
@@ -111,76 +111,6 @@ pub fn least_squares_label(mixture: &Mixture) -> &'static str {
 /// Whether a linear baseline for `mixture` should fit an intercept: some family has an offset.
 fn needs_intercept(mixture: &Mixture) -> bool {
     mixture.components.iter().any(|c| c.family.has_bias())
-}
-
-/// The `key=value` arguments (and bare `flag`s, with an empty value) of one label, consumed by
-/// key; leftovers are errors.
-struct LabelArgs(Vec<(String, String)>);
-
-impl LabelArgs {
-    /// The value of `key` (empty for a bare flag), removed; an error if `key` is given twice.
-    fn take_raw(&mut self, key: &str) -> Result<Option<String>> {
-        let Some(i) = self.0.iter().position(|(k, _)| k == key) else {
-            return Ok(None);
-        };
-        let value = self.0.remove(i).1;
-        if self.0.iter().any(|(k, _)| k == key) {
-            return invalid(format!("{key} is given more than once"));
-        }
-        Ok(Some(value))
-    }
-
-    /// A real-valued argument; the constructor checks its range.
-    fn take(&mut self, key: &str, default: f64) -> Result<f64> {
-        match self.take_raw(key)? {
-            None => Ok(default),
-            Some(v) => v.trim().parse().map_err(|_| crate::Error::InvalidInput(format!("{key}={v} needs a number"))),
-        }
-    }
-
-    /// A bare flag such as `intercept`: present or not.
-    fn take_flag(&mut self, key: &str) -> Result<bool> {
-        match self.take_raw(key)? {
-            None => Ok(false),
-            Some(v) if v.is_empty() => Ok(true),
-            Some(v) => invalid(format!("{key} is a flag and takes no value (got {key}={v})")),
-        }
-    }
-
-    /// A non-negative integer argument.
-    fn take_count(&mut self, key: &str, default: usize) -> Result<usize> {
-        match self.take_raw(key)? {
-            None => Ok(default),
-            Some(v) => {
-                v.parse().map_err(|_| crate::Error::InvalidInput(format!("{key}={v} needs a non-negative integer")))
-            }
-        }
-    }
-
-    fn finish(self, base: &str) -> Result<()> {
-        match self.0.first() {
-            None => Ok(()),
-            Some((k, v)) if v.is_empty() => invalid(format!("{base}: unknown argument '{k}'")),
-            Some((k, v)) => invalid(format!("{base}: unknown argument '{k}={v}'")),
-        }
-    }
-}
-
-/// Splits `name(key=value,…,flag)` into the name and its arguments.
-fn parse_label(label: &str) -> Result<(&str, LabelArgs)> {
-    let label = label.trim();
-    let Some(open) = label.find('(') else {
-        return Ok((label, LabelArgs(Vec::new())));
-    };
-    let Some(inner) = label[open + 1..].strip_suffix(')') else {
-        return invalid(format!("unbalanced parentheses in predictor '{label}'"));
-    };
-    let mut args = Vec::new();
-    for item in inner.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let (k, v) = item.split_once('=').unwrap_or((item, ""));
-        args.push((k.trim().to_string(), v.trim().to_string()));
-    }
-    Ok((label[..open].trim(), LabelArgs(args)))
 }
 
 /// The context's inputs as a `[k, d]` matrix and targets as a `[k]` vector.

@@ -2,6 +2,7 @@
 //! functions; [`FamilySpec::sample`] draws one [`SampledFunction`], which evaluates `y = f(x)`.
 //! Every family is scaled so that `E[y²] = 1` under `x ~ N(0, I_{d_eff})`.
 
+use super::label::LabelArgs;
 use super::rng::SeededRng;
 use crate::error::{Result, invalid};
 use serde::{Deserialize, Serialize};
@@ -273,16 +274,7 @@ impl FamilySpec {
         if nesting > MAX_SPEC_NESTING as i64 {
             return invalid(format!("family '{}…' is nested {nesting} levels deep (at most {MAX_SPEC_NESTING})", text.chars().take(40).collect::<String>()));
         }
-        let (name, args) = match text.find('(') {
-            None => (text, Vec::new()),
-            Some(open) => {
-                let Some(inner) = text[open + 1..].strip_suffix(')') else {
-                    return invalid(format!("unbalanced parentheses in family '{text}'"));
-                };
-                (text[..open].trim(), split_top_level(inner, ',')?)
-            }
-        };
-        let mut args = Args::new(name, args);
+        let (name, mut args) = LabelArgs::parse(text, "family")?;
         let spec = match name {
             "linear" => Self::Linear { bias: args.flag("bias")? },
             "sparse_linear" => Self::SparseLinear { s: args.count("s", 2)?, bias: args.flag("bias")? },
@@ -322,93 +314,6 @@ fn unit_direction(d: usize, rng: &mut SeededRng) -> Vec<f64> {
         let norm = dot(&u, &u).sqrt();
         if norm > 1e-12 {
             return u.iter().map(|v| v / norm).collect();
-        }
-    }
-}
-
-/// Splits `text` at `sep` characters that are not inside parentheses.
-pub(crate) fn split_top_level(text: &str, sep: char) -> Result<Vec<String>> {
-    let (mut depth, mut start, mut parts) = (0i32, 0, Vec::new());
-    for (i, c) in text.char_indices() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth -= 1,
-            c if c == sep && depth == 0 => {
-                parts.push(text[start..i].trim().to_string());
-                start = i + 1;
-            }
-            _ => {}
-        }
-        if depth < 0 {
-            return invalid(format!("unbalanced parentheses in '{text}'"));
-        }
-    }
-    if depth != 0 {
-        return invalid(format!("unbalanced parentheses in '{text}'"));
-    }
-    let last = text[start..].trim();
-    if !last.is_empty() || !parts.is_empty() {
-        parts.push(last.to_string());
-    }
-    Ok(parts)
-}
-
-/// The arguments of one family in text form, consumed by name; leftovers are errors.
-struct Args<'a> {
-    family: &'a str,
-    items: Vec<Option<String>>,
-}
-
-impl<'a> Args<'a> {
-    fn new(family: &'a str, items: Vec<String>) -> Self {
-        Self { family, items: items.into_iter().map(Some).collect() }
-    }
-
-    /// The first item matching `pred`, removed; an error naming `key` if a second one matches.
-    fn take(&mut self, key: &str, pred: impl Fn(&str) -> bool) -> Result<Option<String>> {
-        let found = self.items.iter_mut().find(|s| s.as_deref().is_some_and(&pred)).and_then(Option::take);
-        if found.is_some() && self.items.iter().any(|s| s.as_deref().is_some_and(&pred)) {
-            return invalid(format!("{}: {key} is given more than once", self.family));
-        }
-        Ok(found)
-    }
-
-    fn flag(&mut self, key: &str) -> Result<bool> {
-        Ok(self.take(key, |s| s == key)?.is_some())
-    }
-
-    fn number(&mut self, key: &str, default: f64) -> Result<f64> {
-        let prefix = format!("{key}=");
-        match self.take(key, |s| s.starts_with(&prefix))? {
-            None => Ok(default),
-            Some(item) => match item[prefix.len()..].trim().parse::<f64>() {
-                Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
-                _ => invalid(format!("{}: '{item}' needs a finite non-negative number", self.family)),
-            },
-        }
-    }
-
-    /// A whole number `key=n` (`0 ≤ n ≤ u32::MAX`); `2.7` or `1e30` are errors, not truncated.
-    fn count(&mut self, key: &str, default: usize) -> Result<usize> {
-        let v = self.number(key, default as f64)?;
-        if v.fract() != 0.0 || v > f64::from(u32::MAX) {
-            return invalid(format!("{}: {key} = {v} needs a whole number up to {}", self.family, u32::MAX));
-        }
-        Ok(v as usize)
-    }
-
-    fn positional<const N: usize>(&mut self) -> Result<[String; N]> {
-        let found: Vec<String> =
-            self.items.iter_mut().filter(|s| s.as_deref().is_some_and(|s| !s.contains('=') || s.contains('('))).filter_map(Option::take).take(N).collect();
-        found.try_into().map_err(|f: Vec<String>| {
-            crate::Error::InvalidInput(format!("{} needs {N} families as arguments (got {})", self.family, f.len()))
-        })
-    }
-
-    fn finish(self) -> Result<()> {
-        match self.items.into_iter().flatten().next() {
-            None => Ok(()),
-            Some(extra) => invalid(format!("{}: unknown argument '{extra}'", self.family)),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Mixtures of families, observation noise, and prompt sampling.
 
-use super::family::{FamilySpec, SampledFunction, split_top_level};
+use super::family::{FamilySpec, SampledFunction};
+use super::label::split_top_level;
 use super::rng::SeededRng;
 use crate::error::{Result, ensure_finite, invalid};
 use serde::{Deserialize, Serialize};

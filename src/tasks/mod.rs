@@ -4,10 +4,11 @@
 //! the function evaluates inputs; a [`Mixture`] samples [`Prompt`]s.
 
 mod family;
+mod label;
 mod mixture;
 mod rng;
 
 pub use family::{FamilySpec, MAX_DIM, MAX_HIDDEN, RELU_HIDDEN_DEFAULT, SampledFunction};
-pub(crate) use family::split_top_level;
+pub(crate) use label::{LabelArgs, split_top_level};
 pub use mixture::{Context, Mixture, MixtureComponent, NoiseRange, Prompt};
 pub use rng::{RngState, SeededRng};
