@@ -202,6 +202,10 @@ fn bad_inputs_are_errors() {
         invalid(block_on(gpu.predict(&full, &[0.0; 41], &q, 2))),
         "no position left for the query"
     );
+    // Values beyond what the model takes are refused as on the CPU (the same validator).
+    assert!(invalid(block_on(gpu.predict(&[0.0, 2e6], &[1.0], &q, 2))), "context x beyond ±1e6");
+    assert!(invalid(block_on(gpu.predict(&[0.0, 0.0], &[-3e6], &q, 2))), "context y beyond ±1e6");
+    assert!(invalid(block_on(gpu.predict(&[], &[], &[1e7, 0.0], 2))), "query beyond ±1e6");
     let too_many = vec![0.0; 2 * (gpu.max_queries() + 1)];
     assert!(invalid(block_on(gpu.predict(&[], &[], &too_many, 2))));
     assert!(block_on(gpu.predict(&[], &[], &[], 2)).unwrap().is_empty());

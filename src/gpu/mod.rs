@@ -23,8 +23,10 @@ mod weights;
 pub use plan::PredictionStats;
 
 use crate::error::{Error, Result, invalid};
-use crate::model::{ModelConfig, ModelMeta, Tokens, context_tokens, f32_tensor, load_model, query_tokens};
-use crate::predictive::{BarDistribution, Distribution, Predictive, validate_queries};
+use crate::model::{
+    ModelConfig, ModelMeta, Tokens, context_tokens, f32_tensor, load_model, query_tokens, validate_context, validate_model_queries,
+};
+use crate::predictive::{BarDistribution, Distribution, Predictive};
 use crate::tasks::Context;
 use kernels::Pipelines;
 use plan::{Dims, Workspace};
@@ -269,7 +271,9 @@ impl GpuModel {
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for NaN/Inf, `d` of 0 or above the model's `n_dims`, a context of
-    /// `max_points` or more pairs, ragged inputs, or more than [`GpuModel::max_queries`] queries;
+    /// `max_points` or more pairs, values beyond ±[`crate::model::MAX_ABS_INPUT`] (the checks
+    /// of [`validate_context`] and [`validate_model_queries`], as on the CPU), ragged inputs, or
+    /// more than [`GpuModel::max_queries`] queries;
     /// [`Error::Gpu`] if the device was lost or the read-back fails.
     pub async fn predict(
         &mut self,
@@ -282,18 +286,9 @@ impl GpuModel {
             return Err(gpu_error(format!("the GPU device was lost ({reason})")));
         }
         let context = Context::new(d, ctx_xs, ctx_ys)?;
-        let (dm, k) = (self.config.n_dims, context.len());
-        if d > dm {
-            return invalid(format!("context has dimension {d}, the model takes at most {dm}"));
-        }
-        if k >= self.config.max_points {
-            return invalid(format!(
-                "{k} context points: this model takes at most {} (max_points {} includes the query)",
-                self.config.max_points - 1,
-                self.config.max_points
-            ));
-        }
-        let q = validate_queries(d, queries)?;
+        validate_context(&self.config, &context)?; // the same checks as the CPU session
+        let k = context.len();
+        let q = validate_model_queries(d, queries)?;
         let (bins, families) = (self.config.bins, self.config.families.len());
         let empty = GpuPrediction {
             bar_probs: vec![],

@@ -5,6 +5,7 @@
 mod batch;
 mod borders;
 mod config;
+mod input;
 mod loss;
 mod predictor;
 mod session;
@@ -18,7 +19,8 @@ pub use config::{Encoding, ModelConfig};
 pub use loss::{bar_nll, family_cross_entropy};
 pub use predictor::TransformerPredictor;
 pub(crate) use session::f32_tensor;
-pub use session::{InferenceSession, MAX_ABS_INPUT};
+pub use input::{MAX_ABS_INPUT, validate_context, validate_model_queries};
+pub use session::InferenceSession;
 pub use tokens::{Tokens, context_tokens, prompt_tokens, query_tokens};
 pub use transformer::{HeadOutputs, IclTransformer};
 pub use weights::{META_KEY, ModelMeta, load_model, read_meta, serialize_model};

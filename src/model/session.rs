@@ -2,10 +2,11 @@
 //! query points are evaluated in one batched pass (docs/DESIGN.md, "Inference session"), so a
 //! curve of `Q` points costs `O(n + Q)` tokens instead of `O(n·Q)`.
 
+use super::input::{validate_context, validate_model_queries};
 use super::tokens::{context_tokens, query_tokens};
 use super::transformer::{Attend, CachedKeysValues, HeadOutputs, IclTransformer};
-use crate::error::{Result, invalid};
-use crate::predictive::{BarDistribution, Distribution, Predictive, validate_queries};
+use crate::error::Result;
+use crate::predictive::{BarDistribution, Distribution, Predictive};
 use crate::tasks::Context;
 use candle_core::{Device, Tensor};
 
@@ -25,23 +26,11 @@ impl<'a> InferenceSession<'a> {
     /// Runs the context's tokens through the model and caches their keys and values.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidInput`] when `context.d > n_dims`, `k >= max_points` (the query
-    /// needs a position too), or a value lies outside ±[`MAX_ABS_INPUT`].
+    /// As [`validate_context`].
     pub fn new(model: &'a IclTransformer, context: &Context) -> Result<Self> {
         let cfg = model.config();
         let (k, d) = (context.len(), context.d);
-        check_range(context.xs, "context x")?;
-        check_range(context.ys, "context y")?;
-        if d > cfg.n_dims {
-            return invalid(format!("context has dimension {d}, the model takes at most {}", cfg.n_dims));
-        }
-        if k >= cfg.max_points {
-            return invalid(format!(
-                "{k} context points: this model takes at most {} (max_points {} includes the query)",
-                cfg.max_points - 1,
-                cfg.max_points
-            ));
-        }
+        validate_context(cfg, context)?;
         let cache = if k == 0 {
             model.empty_cache()?
         } else {
@@ -58,11 +47,9 @@ impl<'a> InferenceSession<'a> {
     /// the query alone; equal to the full forward pass with the query appended (to ~1e-6).
     ///
     /// # Errors
-    /// [`crate::Error::InvalidInput`] for a query block that is not `[q, d]` or holds NaN/Inf
-    /// or values outside ±[`MAX_ABS_INPUT`].
+    /// As [`validate_model_queries`].
     pub fn predict(&self, queries: &[f64]) -> Result<Vec<Predictive>> {
-        let q = validate_queries(self.d, queries)?;
-        check_range(queries, "query x")?;
+        let q = validate_model_queries(self.d, queries)?;
         if q == 0 {
             return Ok(Vec::new());
         }
@@ -71,20 +58,6 @@ impl<'a> InferenceSession<'a> {
         let (h, _) = self.model.run_blocks(h, Attend::CachedAndSelf(&self.cache), false)?; // [1, q, E]
         let heads = self.model.heads(&h.squeeze(0)?)?; // [q, K], [q, F]
         predictives(&heads, self.model.borders())
-    }
-}
-
-/// Largest `|x|` or `|y|` the model takes. Pretraining saw `|x| < 6` and `|y| < 7`; far beyond
-/// that the f32 activations overflow (1e300 becomes inf) and the outputs turn to NaN.
-pub const MAX_ABS_INPUT: f64 = 1e6;
-
-fn check_range(values: &[f64], what: &str) -> Result<()> {
-    match values.iter().position(|v| v.abs() > MAX_ABS_INPUT) {
-        Some(i) => invalid(format!(
-            "{what}[{i}] = {:e} is outside ±{MAX_ABS_INPUT:e}, the range the model takes (pretraining saw |x| < 6, |y| < 7; standardise the data first)",
-            values[i]
-        )),
-        None => Ok(()),
     }
 }
 
