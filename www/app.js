@@ -466,9 +466,9 @@ function fitDomain() {
   const pts = app.state.points;
   if (!app.state.std || pts.length === 0) {
     const ys = pts.map((p) => Math.abs(p[1]));
-    const ymax = Math.max(3, ...ys.map((v) => Math.min(v * 1.1, 50)));
+    const ymax = Math.max(3, ...ys.map((v) => v * 1.1));
     const xs = pts.map((p) => Math.abs(p[0]));
-    const xmax = Math.max(3, ...xs.map((v) => Math.min(v * 1.05, 50)));
+    const xmax = Math.max(3, ...xs.map((v) => v * 1.05));
     app.domain = { x0: -xmax, x1: xmax, y0: -ymax, y1: ymax };
     return;
   }
@@ -527,7 +527,11 @@ const FIT_ROWS = [
   ['ls', 'least squares'],
 ];
 const pct = (v) => (v === null ? '—' : `${Math.round(100 * v)}%`);
-const num = (v) => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(2));
+const num = (v) => {
+  const a = Math.abs(v);
+  if (a !== 0 && (a >= 1e5 || a < 1e-3)) return v.toExponential(1);
+  return a >= 100 ? v.toFixed(0) : v.toPrecision(2);
+};
 
 /** The last fit numbers, for the browser tests: `{mode, rows: {model: {rmse, coverage, n}, …}}`. */
 app.fit = null;
@@ -1055,6 +1059,7 @@ function registerServiceWorker() {
   navigator.serviceWorker
     .register(new URL('./sw.js', import.meta.url))
     .then((registration) => {
+      if (!registration) return; // service workers blocked (a browser setting or a test harness)
       // A new version waits until the reader reloads: the open page never mixes two versions.
       const offer = () => registration.waiting && navigator.serviceWorker.controller && offerUpdate(registration.waiting);
       offer();

@@ -215,3 +215,9 @@ test('the worker channel is latest-wins: one request in flight, only the newest 
   channel.worker.onerror({ message: 'boom' });
   assert.deepEqual(failures, ['The model worker failed: boom.']);
 });
+
+test('a text column with one value per row (names) is not taken as a category filter', () => {
+  const table = parseTable('name,x,y\n"Smith, J",1,2\n"Doe, A",2,3.5\n"O""Neil, B",3,1\n"X, Y",4,5\n');
+  assert.deepEqual(table.columns[0].values, ['Smith, J', 'Doe, A', 'O"Neil, B', 'X, Y']);
+  assert.deepEqual(defaultSelection(table), { x: 1, y: 2, filter: null });
+});

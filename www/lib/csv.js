@@ -159,8 +159,8 @@ export function parseTable(text) {
 
 /**
  * The default choice of a table's columns: x the first number or date column, y the next
- * number column, and a filter on the first text column at its first value (stock prices by
- * symbol, say). `{x, y, filter: {column, value} | null}` (column indices), or null without two
+ * number column, and a filter on the first text column whose values repeat (at most half as
+ * many distinct values as rows), at its first value (stock prices by symbol, say). `{x, y, filter: {column, value} | null}` (column indices), or null without two
  * usable columns.
  */
 export function defaultSelection(table) {
@@ -168,7 +168,13 @@ export function defaultSelection(table) {
   const x = cols.findIndex((c) => c.kind === 'number' || c.kind === 'date');
   const y = cols.findIndex((c, j) => j !== x && c.kind === 'number' && (j > x || !cols.slice(x + 1).some((d) => d.kind === 'number')));
   if (x < 0 || y < 0) return null;
-  const text = cols.findIndex((c) => c.kind === 'text');
+  // A category to filter by: a text column whose values repeat (not one name per row).
+  const text = cols.findIndex((c) => {
+    if (c.kind !== 'text') return false;
+    const values = c.values.filter((v) => v !== null);
+    const distinct = new Set(values).size;
+    return distinct > 1 && distinct <= values.length / 2;
+  });
   const value = text >= 0 ? cols[text].values.find((v) => v !== null) : undefined;
   return { x, y, filter: text >= 0 && value !== undefined ? { column: text, value } : null };
 }

@@ -111,7 +111,8 @@ export class DataImport {
     const [xName, yName] = parsed.names;
     const filterName = selection.filter ? `${table.columns[selection.filter.column].name} = ${selection.filter.value}` : '';
     const filter = filterName ? ` where ${filterName}` : '';
-    const used = parsed.xs.length > kept ? `Kept ${kept} of ${parsed.xs.length} rows${filter}, spread evenly over x. ` : filter ? `${parsed.xs.length} rows${filter}. ` : '';
+    const rows = (n) => `${n} row${n === 1 ? '' : 's'}`;
+    const used = parsed.xs.length > kept ? `Kept ${kept} of ${rows(parsed.xs.length)}${filter}, spread evenly over x. ` : filter ? `${rows(parsed.xs.length)}${filter}. ` : '';
     const skipped = parsed.skipped ? `Skipped ${parsed.skipped} row${parsed.skipped > 1 ? 's' : ''} with a missing value. ` : '';
     this.page.message('csv', `${used}${skipped}x and y are standardised with these points' mean and standard deviation (as TabPFN does) and predictions mapped back.`, 'note');
     const label = filterName ? `${source}${source ? ', ' : ''}${filterName}` : source;

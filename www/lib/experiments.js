@@ -137,7 +137,7 @@ export class Experiments {
       : sweep.values.map((w) => omegaInside(families, w));
     const id = `exp-${this.nextId++}`;
     const wantBayes = Boolean(reference);
-    this.run = { id, kind, ...sweep, inside, context, prompts, progress: { model: 0, bayes: wantBayes ? 0 : 1 }, series: {}, errors: {}, ms: {}, wantBayes };
+    this.run = { id, model: info.preset || 'loaded model', kind, ...sweep, inside, context, prompts, progress: { model: 0, bayes: wantBayes ? 0 : 1 }, series: {}, errors: {}, ms: {}, wantBayes };
     const msg = { type: 'experiment', id, families: sweep.families, seed: SEED, prompts, context, queries: QUERIES, noise, mixture: info.mixture };
     this.post.model({ ...msg, which: 'model' });
     if (wantBayes) this.post.bayes({ ...msg, which: 'bayes' });
@@ -222,7 +222,7 @@ export class Experiments {
     const done = run.progress.model === 1 && run.progress.bayes === 1;
     this.$('exp-heading').textContent = done ? describeSweep(run) : '';
     this.$('exp-caption').textContent =
-      `${title}; ${run.prompts} seeded prompts per value, ${QUERIES} held-out points each, mean and 90% interval; ` +
+      `${title}, model ${run.model}; ${run.prompts} seeded prompts per value, ${QUERIES} held-out points each, mean and 90% interval; ` +
       `1 = predicting 0.${run.kind === 'omega' ? ' Shaded: the trained band.' : ' α = 0 and α = 1 are the pretraining families themselves.'}`;
   }
 
