@@ -71,19 +71,25 @@ pub struct Prompt {
 }
 
 impl Prompt {
+    /// The whole prompt as a [`Context`] (`[n, d]` inputs, `[n]` targets), whose accessors
+    /// these delegate to.
+    pub fn as_context(&self) -> Context<'_> {
+        Context::prefix(self, self.ys.len())
+    }
+
     /// Number of points.
     pub fn len(&self) -> usize {
-        self.ys.len()
+        self.as_context().len()
     }
 
     /// Whether the prompt has no points.
     pub fn is_empty(&self) -> bool {
-        self.ys.is_empty()
+        self.as_context().is_empty()
     }
 
     /// The `i`-th input, `[d]`.
     pub fn x(&self, i: usize) -> &[f64] {
-        &self.xs[i * self.d..(i + 1) * self.d]
+        self.as_context().x(i)
     }
 }
 
@@ -135,8 +141,8 @@ impl<'a> Context<'a> {
         self.ys.is_empty()
     }
 
-    /// The `i`-th input, `[d]`.
-    pub fn x(&self, i: usize) -> &[f64] {
+    /// The `i`-th input, `[d]` (borrowed from the context's data, not from the context).
+    pub fn x(&self, i: usize) -> &'a [f64] {
         &self.xs[i * self.d..(i + 1) * self.d]
     }
 }
