@@ -5,7 +5,7 @@ import { parseHash, encodeHash, defaultState, roundPoints, LIMITS } from './lib/
 import { formatDate, contextIndices, CONTEXT_CHOICES, contextStats, IDENTITY, toModelX, toModelY, fromModelY } from './lib/csv.js';
 import { Plot } from './lib/plot.js';
 import { Experiments } from './lib/experiments.js';
-import { fitToTruth, leaveOneOutFit, confidentlyWrong } from './lib/fit.js';
+import { fitToTruth, leaveOneOutFit, confidentlyWrong, num, pct } from './lib/fit.js';
 import { Channel } from './lib/channel.js';
 import { renderBeliefs } from './lib/beliefs.js';
 import { CompareView } from './lib/compare.js';
@@ -526,12 +526,6 @@ const FIT_ROWS = [
   ['covering', 'Bayes, had pretraining covered this function'],
   ['ls', 'least squares'],
 ];
-const pct = (v) => (v === null ? '—' : `${Math.round(100 * v)}%`);
-const num = (v) => {
-  const a = Math.abs(v);
-  if (a !== 0 && (a >= 1e5 || a < 1e-3)) return v.toExponential(1);
-  return a >= 100 ? v.toFixed(0) : v.toPrecision(2);
-};
 
 /** The last fit numbers, for the browser tests: `{mode, rows: {model: {rmse, coverage, n}, …}}`. */
 app.fit = null;

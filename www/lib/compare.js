@@ -7,7 +7,7 @@
 import { Plot } from './plot.js';
 import { Channel } from './channel.js';
 import { renderBeliefs } from './beliefs.js';
-import { fitToTruth } from './fit.js';
+import { fitToTruth, num, pct } from './fit.js';
 
 /** Query points per panel curve (panels are narrower than the main plot). */
 const QUERIES = 96;
@@ -95,7 +95,7 @@ class Panel {
     this.fit.textContent = this.error
       ? this.error
       : fit
-        ? `error vs true curve ${fit.rmse.toPrecision(2)} · true curve inside 90% band ${Math.round(100 * fit.coverage)}%`
+        ? `error vs true curve ${num(fit.rmse)} · true curve inside 90% band ${pct(fit.coverage)}`
         : '';
   }
 

@@ -2,6 +2,16 @@
 // known (a sampled function), else leave-one-out on the points themselves. Pure functions over
 // the page's summaries (display units), tested under Node (tests/browser/lib.test.mjs).
 
+/** A share as a percentage ('—' for none). */
+export const pct = (v) => (v === null ? '—' : `${Math.round(100 * v)}%`);
+
+/** An error or ratio in two significant digits, in exponent form when very large or small. */
+export function num(v) {
+  const a = Math.abs(v);
+  if (a !== 0 && (a >= 1e5 || a < 1e-3)) return v.toExponential(1);
+  return a >= 100 ? v.toFixed(0) : v.toPrecision(2);
+}
+
 /** Index of the 5% and 95% quantiles in a summary's level-major `quantiles` ([5·Q]). */
 const LOW = 0;
 const HIGH = 4;
