@@ -1,5 +1,6 @@
 // One inference worker (worker.js) behind latest-wins prediction requests: while one runs,
-// only the newest waits, so a dragged point never queues stale work.
+// only the newest waits, so a dragged point never queues stale work. Other requests (a function
+// draw) are calls: each is sent at once and answered by its own promise.
 
 export class Channel {
   /**
@@ -14,6 +15,8 @@ export class Channel {
     this.worker.onerror = (e) => onFailure(`The ${name} worker failed: ${e.message || 'could not start'}.`);
     this.pending = null;
     this.inFlight = null;
+    this.calls = new Map(); // id → {resolve, reject} of the calls not yet answered
+    this.nextCall = 1;
   }
 
   post(msg) {
@@ -40,6 +43,34 @@ export class Channel {
     this.inFlight = null;
     this.pump();
     return request;
+  }
+
+  /**
+   * Sends `msg` with a fresh `id` and returns a promise of its answer, which the page's message
+   * handler passes to `answer(id, value)` (or `fail(id, text)` for the worker's error).
+   */
+  call(msg) {
+    const id = this.nextCall++;
+    return new Promise((resolve, reject) => {
+      this.calls.set(id, { resolve, reject });
+      this.post({ ...msg, id });
+    });
+  }
+
+  /** Resolves the call `id` with `value`; false when no such call waits. */
+  answer(id, value) {
+    const call = this.calls.get(id);
+    this.calls.delete(id);
+    call?.resolve(value);
+    return Boolean(call);
+  }
+
+  /** Rejects the call `id` with an Error of `text`; false when no such call waits. */
+  fail(id, text) {
+    const call = this.calls.get(id);
+    this.calls.delete(id);
+    call?.reject(new Error(text));
+    return Boolean(call);
   }
 
   get idle() {

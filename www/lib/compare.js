@@ -2,7 +2,7 @@
 // (one panel per zoo model, same axes, same points) each with its own inference worker, its
 // model's predictive bands, the true function when there is one, its family belief and its
 // error against the truth. Editing points in any panel edits them in all (the page owns the
-// points; panels only report edits).
+// points; panels only report edits). Also the checkboxes that choose the compared models.
 
 import { Plot } from './plot.js';
 import { Channel } from './channel.js';
@@ -162,5 +162,33 @@ export class CompareView {
   /** Per panel: `{id, summary, fit, error}` (for the browser tests). */
   results() {
     return this.panels.map((p) => ({ id: p.entry.id, fit: p.fitNumbers ?? null, error: p.error, familyProbs: p.summary?.familyProbs ? Array.from(p.summary.familyProbs) : null }));
+  }
+}
+
+/**
+ * The compare view's model checkboxes in `box`, one per manifest model (`models`), those of
+ * `chosen` ticked. A change calls `choose(ids)`; ticking more than `max` is refused with a
+ * message (`message(key, text, kind)`, lib/messages.js).
+ */
+export function fillComparePicker(box, models, chosen, { max, message, choose }) {
+  box.replaceChildren();
+  for (const m of models) {
+    const label = document.createElement('label');
+    const input = document.createElement('input');
+    input.type = 'checkbox';
+    input.value = m.id;
+    input.checked = chosen.includes(m.id);
+    input.addEventListener('change', () => {
+      const ids = [...box.querySelectorAll('input:checked')].map((i) => i.value);
+      if (ids.length > max) {
+        input.checked = false;
+        message('compare', `The comparison shows at most ${max} models.`, 'warning');
+        return;
+      }
+      message('compare', '');
+      choose(ids);
+    });
+    label.append(input, ` ${m.label ?? m.id}`);
+    box.append(label);
   }
 }

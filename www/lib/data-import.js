@@ -36,8 +36,8 @@ export class DataImport {
   bind() {
     const { $ } = this.page;
     $('use-csv').addEventListener('click', () => this.useText($('csv').value, { title: 'pasted data' }));
-    for (const id of ['column-x', 'column-y', 'column-value']) $(id)?.addEventListener('change', () => this.apply(this.#pickedSelection()));
-    $('column-filter')?.addEventListener('change', () => {
+    for (const id of ['column-x', 'column-y', 'column-value']) $(id).addEventListener('change', () => this.apply(this.#pickedSelection()));
+    $('column-filter').addEventListener('change', () => {
       this.#fillFilterValues();
       this.apply(this.#pickedSelection());
     });

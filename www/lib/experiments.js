@@ -9,7 +9,7 @@
 // after `context` points against α or ω, with 90% intervals, the trained ω band shaded; its
 // heading is written from the numbers.
 
-import { sinusoidBands, inPretraining, omegaInside } from './families.js';
+import { sinusoidBands, omegaInside, convexFamily, sinusoidAt, convexInside } from './families.js';
 import { ticks } from './plot.js';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
@@ -45,9 +45,9 @@ function el(tag, attrs = {}, parent = null) {
 export function sweepFamilies(kind, families) {
   if (kind === 'convex') {
     if (families.length < 2) return null;
-    return { values: ALPHAS, families: ALPHAS.map((a) => `convex(alpha=${a},${families[0].spec},${families[1].spec})`) };
+    return { values: ALPHAS, families: ALPHAS.map((a) => convexFamily(a, families[0].spec, families[1].spec)) };
   }
-  return { values: OMEGAS, families: OMEGAS.map((w) => `sinusoid(omega_lo=${w},omega_hi=${w})`) };
+  return { values: OMEGAS, families: OMEGAS.map(sinusoidAt) };
 }
 
 /**
@@ -133,7 +133,7 @@ export class Experiments {
     const prompts = Number(this.$('exp-prompts').value);
     const noise = reference?.noise ?? info.noise;
     const inside = kind === 'convex'
-      ? sweep.values.map((a) => (a === 1 && inPretraining(families, families[0].spec)) || (a === 0 && inPretraining(families, families[1].spec)))
+      ? sweep.values.map((a) => convexInside(families, a, families[0].spec, families[1].spec))
       : sweep.values.map((w) => omegaInside(families, w));
     const id = `exp-${this.nextId++}`;
     const wantBayes = Boolean(reference);

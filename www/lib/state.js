@@ -36,30 +36,34 @@ const TYPES = {
 };
 
 /**
- * The view state, one row per field: `[field, URL key, type, default, what it is]`. Encoding,
- * parsing, defaults and the page's controls are derived from this table (points, the compared
- * models and the sampled function, which have structure, are read by their own code below).
+ * The view state, one row per field: `[field, URL key, type, default, control, what it is]`.
+ * `control` is `[page feature, element id]` of the page control that shows the field (lib/page.js
+ * FEATURES; null: none). Encoding, parsing, defaults and the page's controls (lib/controls.js)
+ * are derived from this table (points, the compared models and the sampled function, which have
+ * structure, are read by their own code below).
  */
 export const FIELDS = Object.freeze([
-  ['model', 'model', TYPES.model, '', "model id from models/manifest.json ('' = the manifest's default)"],
-  ['bands', 'bands', TYPES.flag, true, '50% / 90% bands'],
-  ['heat', 'heat', TYPES.flag, false, 'density heat map'],
-  ['ls', 'ls', TYPES.flag, true, 'least squares'],
-  ['bayes', 'bayes', TYPES.flag, true, 'Bayes posterior of the pretraining prior'],
-  ['covering', 'covering', TYPES.flag, true, 'Bayes posterior that knows a sampled function\'s family'],
-  ['std', 'std', TYPES.flag, false, 'standardise the points'],
-  ['xdate', 'xdate', TYPES.flag, false, 'x holds dates (days since 1970-01-01)'],
-  ['xLabel', 'xLabel', TYPES.label, '', 'x axis label'],
-  ['yLabel', 'yLabel', TYPES.label, '', 'y axis label'],
-  ['source', 'source', TYPES.label, '', 'where the points came from, shown under the plot'],
-  ['use', 'use', TYPES.choice('spread', 'first', 'recent'), 'spread', 'which points form the context (lib/csv.js CONTEXT_CHOICES)'],
-  ['family', 'family', TYPES.family, '', '"Sample a function" family (\'\' = the mixture\'s first)'],
-  ['k', 'k', TYPES.integer(1, 1000), 10, 'points revealed by a draw'],
-  ['alpha', 'alpha', TYPES.number(0, 1), 0.5, 'convex combination weight α'],
-  ['convexA', 'f1', TYPES.family, '', 'first family of the convex combination (\'\' = default)'],
-  ['convexB', 'f2', TYPES.family, '', 'second family of the convex combination (\'\' = default)'],
-  ['omega', 'omega', TYPES.number(0.1, 8), 1.5, 'sinusoid frequency ω of the out-of-distribution draw'],
-].map(([field, key, type, fallback, doc]) => Object.freeze({ field, key, type, default: fallback, doc })));
+  ['model', 'model', TYPES.model, '', null, "model id from models/manifest.json ('' = the manifest's default)"],
+  ['bands', 'bands', TYPES.flag, true, ['show', 'show-bands'], '50% / 90% bands'],
+  ['heat', 'heat', TYPES.flag, false, ['show', 'show-heat'], 'density heat map'],
+  ['ls', 'ls', TYPES.flag, true, ['show', 'show-ls'], 'least squares'],
+  ['bayes', 'bayes', TYPES.flag, true, ['show', 'show-bayes'], 'Bayes posterior of the pretraining prior'],
+  ['covering', 'covering', TYPES.flag, true, ['show', 'show-covering'], 'Bayes posterior that knows a sampled function\'s family'],
+  ['std', 'std', TYPES.flag, false, ['show', 'show-std'], 'standardise the points'],
+  ['xdate', 'xdate', TYPES.flag, false, null, 'x holds dates (days since 1970-01-01)'],
+  ['xLabel', 'xLabel', TYPES.label, '', null, 'x axis label'],
+  ['yLabel', 'yLabel', TYPES.label, '', null, 'y axis label'],
+  ['source', 'source', TYPES.label, '', null, 'where the points came from, shown under the plot'],
+  ['use', 'use', TYPES.choice('spread', 'first', 'recent'), 'spread', ['context', 'use'], 'which points form the context (lib/csv.js CONTEXT_CHOICES)'],
+  ['family', 'family', TYPES.family, '', ['sampling', 'family'], '"Sample a function" family (\'\' = the mixture\'s first)'],
+  ['k', 'k', TYPES.integer(1, 1000), 10, ['sampling', 'k'], 'points revealed by a draw'],
+  ['alpha', 'alpha', TYPES.number(0, 1), 0.5, ['sampling', 'alpha'], 'convex combination weight α'],
+  ['convexA', 'f1', TYPES.family, '', ['sampling', 'convex-a'], 'first family of the convex combination (\'\' = default)'],
+  ['convexB', 'f2', TYPES.family, '', ['sampling', 'convex-b'], 'second family of the convex combination (\'\' = default)'],
+  ['omega', 'omega', TYPES.number(0.1, 8), 1.5, ['sampling', 'omega'], 'sinusoid frequency ω of the out-of-distribution draw'],
+].map(([field, key, type, fallback, control, doc]) => Object.freeze({
+  field, key, type, default: fallback, control: control && Object.freeze({ feature: control[0], id: control[1] }), doc,
+})));
 
 /** Boolean view options and their defaults (the flag rows of FIELDS). */
 export const FLAGS = Object.freeze(Object.fromEntries(FIELDS.filter((f) => f.type === TYPES.flag).map((f) => [f.field, f.default])));
