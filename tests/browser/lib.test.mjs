@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseHash, encodeHash, defaultState, LIMITS } from '../../www/lib/state.js';
-import { parseCsv, parseTable, parseDate, formatDate, defaultSelection, selectPoints, CsvError, spreadSubsample, contextStats, toModelX, toModelY, fromModelY } from '../../www/lib/csv.js';
+import { parseCsv, parseTable, parseDate, formatDate, defaultSelection, selectPoints, CsvError, spreadSubsample, contextStats, toModelX, toModelY, fromModelY, raggedNote } from '../../www/lib/csv.js';
 
 test('a view survives the round trip through the URL hash', () => {
   const state = {
@@ -181,6 +181,9 @@ test('links round points to a millionth of their own range: timestamps keep thei
   // Six significant digits of the values would have collapsed both x to 1.7e9.
   assert.deepEqual(roundPoints([[5, 5]]), [[5, 5]]);
   assert.deepEqual(roundPoints([]), []);
+  // Tiny values keep their digits (a millionth of their own range), however small.
+  assert.deepEqual(roundPoints([[1e-300, 2.5e-300], [3e-300, 1.0000004e-300]]), [[1e-300, 2.5e-300], [3e-300, 1e-300]]);
+  assert.deepEqual(roundPoints([[0.5, 1e-300], [1, 2]]), [[0.5, 0], [1, 2]]);
 });
 
 test('every field of the declarative state table survives a link, and bad values fall back with a warning', async () => {
@@ -220,4 +223,15 @@ test('a text column with one value per row (names) is not taken as a category fi
   const table = parseTable('name,x,y\n"Smith, J",1,2\n"Doe, A",2,3.5\n"O""Neil, B",3,1\n"X, Y",4,5\n');
   assert.deepEqual(table.columns[0].values, ['Smith, J', 'Doe, A', 'O"Neil, B', 'X, Y']);
   assert.deepEqual(defaultSelection(table), { x: 1, y: 2, filter: null });
+});
+
+test('rows with another number of fields than the first are counted and named, not loaded silently', () => {
+  const table = parseTable('x,y,z\n1,2,3\n2,4\n3,6,9,12\n4,8,12\n');
+  assert.deepEqual(table.ragged, { rows: 2, line: 3, fields: 2, width: 3 });
+  // The short row's missing field is a missing value; the long row's extra field is dropped.
+  assert.deepEqual(table.columns[2].values, [3, null, 9, 12]);
+  assert.equal(table.columns.length, 3);
+  assert.match(raggedNote(table.ragged), /^2 rows \(the first: line 3\) have another number of fields than the first row \(2 fields, not 3\)/);
+  assert.equal(parseTable('x,y\n1,2\n2,4\n').ragged, null);
+  assert.equal(raggedNote(null), '');
 });

@@ -154,7 +154,20 @@ export function parseTable(text) {
     });
     columns.push({ name, kind, values });
   }
-  return { columns, rows: body.length, header, lines: body.map((r) => r.line) };
+  // Rows with another number of fields than the first: extra fields are dropped, missing ones
+  // count as missing values; the page says so instead of loading them silently.
+  const odd = body.filter((r) => r.fields.length !== width);
+  const ragged = odd.length ? { rows: odd.length, line: odd[0].line, fields: odd[0].fields.length, width } : null;
+  return { columns, rows: body.length, header, lines: body.map((r) => r.line), ragged };
+}
+
+/** A sentence about a table's ragged rows (parseTable's `ragged`), or '' when there are none. */
+export function raggedNote(ragged) {
+  if (!ragged) return '';
+  const { rows, line, fields, width } = ragged;
+  const which = rows === 1 ? `Line ${line} has` : `${rows} rows (the first: line ${line}) have`;
+  const fieldsText = (n) => `${n} field${n === 1 ? '' : 's'}`;
+  return `${which} another number of fields than the first row (${fieldsText(fields)}, not ${width}): extra fields are ignored, missing ones count as missing values. `;
 }
 
 /**

@@ -2,7 +2,7 @@
 // typed table (lib/csv.js), two of its columns (and an optional category filter) are chosen
 // with pickers, and the chosen points are handed to the page, standardised.
 
-import { parseCsv, parseTable, defaultSelection, selectPoints, CsvError, spreadSubsample } from './csv.js';
+import { parseCsv, parseTable, defaultSelection, selectPoints, CsvError, spreadSubsample, raggedNote } from './csv.js';
 
 /** Bundled real data (vega-datasets, see data/README.md). */
 export const DATASETS = {
@@ -114,7 +114,7 @@ export class DataImport {
     const rows = (n) => `${n} row${n === 1 ? '' : 's'}`;
     const used = parsed.xs.length > kept ? `Kept ${kept} of ${rows(parsed.xs.length)}${filter}, spread evenly over x. ` : filter ? `${rows(parsed.xs.length)}${filter}. ` : '';
     const skipped = parsed.skipped ? `Skipped ${parsed.skipped} row${parsed.skipped > 1 ? 's' : ''} with a missing value. ` : '';
-    this.page.message('csv', `${used}${skipped}x and y are standardised with these points' mean and standard deviation (as TabPFN does) and predictions mapped back.`, 'note');
+    this.page.message('csv', `${raggedNote(table.ragged)}${used}${skipped}x and y are standardised with these points' mean and standard deviation (as TabPFN does) and predictions mapped back.`, 'note');
     const label = filterName ? `${source}${source ? ', ' : ''}${filterName}` : source;
     this.page.usePoints({ points, std: true, xdate: parsed.xDate, xLabel: xName, yLabel: yName, source: label, use: 'spread' });
     return true;

@@ -89,13 +89,21 @@ export function compact(v) {
  * keep their seconds). A shared link reproduces exactly the points the page used.
  */
 export function roundPoints(points) {
-  const step = [0, 1].map((j) => {
+  const exponent = [0, 1].map((j) => {
     const v = points.map((p) => p[j]);
     const range = Math.max(...v) - Math.min(...v);
-    const scale = range > 0 ? range : Math.max(...v.map(Math.abs), 1);
-    return Math.max(0, Math.min(15, Math.ceil(-Math.log10(scale * 1e-6))));
+    const scale = range > 0 ? range : Math.max(...v.map(Math.abs)) || 1;
+    // A unit of 1e-6 of the scale, never coarser than 1 (integers stay integers).
+    return Math.min(0, Math.floor(Math.log10(scale * 1e-6)));
   });
-  return points.map((p) => p.map((v, j) => Number(v.toFixed(step[j]))));
+  return points.map((p) => p.map((v, j) => {
+    const unit = 10 ** exponent[j];
+    const rounded = Math.round(v / unit) * unit;
+    // Significant digits from the value's leading digit down to the unit, which also removes
+    // the binary noise of the product (1e-300 stays 1e-300).
+    const digits = rounded === 0 ? 1 : Math.floor(Math.log10(Math.abs(rounded))) - exponent[j] + 1;
+    return Number(rounded.toPrecision(Math.min(17, Math.max(1, digits))));
+  }));
 }
 
 /** Serialises a state into a hash string (without '#'), only non-default values. */
