@@ -18,7 +18,7 @@
 
 use crate::baselines::{LeastSquares, NearestNeighbours, covering_prior};
 use crate::error::{Result, invalid};
-use crate::model::{Encoding, ModelMeta, TransformerPredictor};
+use crate::model::{Encoding, InferenceSession, ModelMeta, TransformerPredictor};
 use crate::predictive::{Distribution, Predictive, Predictor, leave_one_out};
 use crate::tasks::{Context, FamilySpec, Mixture, NoiseRange, SeededRng};
 use serde::Serialize;
@@ -303,18 +303,47 @@ pub fn model_summary(model: &TransformerPredictor, d: usize, xs: &[f64], ys: &[f
     predict_summary(model, &model.meta().config.families, d, xs, ys, queries)
 }
 
+/// The transformer's raw head outputs at `Q` query points, before any softmax: what another
+/// runtime of the same weights must reproduce (`./build.sh bench web --vs-ort`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Logits {
+    /// `[Q, K]` bar-distribution logits, row-major.
+    pub bar: Vec<f32>,
+    /// `[Q, F]` family logits, row-major.
+    pub family: Vec<f32>,
+}
+
+/// The transformer's logits for the context `(xs [n, d], ys [n])` at `queries` (`[Q, d]`),
+/// from the same inference session as [`model_summary`].
+///
+/// # Errors
+/// As [`predict_summary`].
+pub fn model_logits(model: &TransformerPredictor, d: usize, xs: &[f64], ys: &[f64], queries: &[f64]) -> Result<Logits> {
+    let context = Context::new(d, xs, ys)?;
+    if queries.len() > MAX_QUERIES * d {
+        return invalid(format!("{} query points: at most {MAX_QUERIES} per call", queries.len() / d));
+    }
+    Ok(match InferenceSession::new(model.model(), &context)?.logits(queries)? {
+        None => Logits { bar: Vec::new(), family: Vec::new() },
+        Some(heads) => Logits {
+            bar: heads.bar_logits.flatten_all()?.to_vec1()?,
+            family: heads.family_logits.flatten_all()?.to_vec1()?,
+        },
+    })
+}
+
 #[cfg(target_arch = "wasm32")]
 mod bindings {
     //! The wasm-bindgen classes and functions over the plain-Rust core above.
 
     use super::{
-        ModelInfo, Summary, covering_prior_text, family_infos, leave_one_out_summary, least_squares_summary, model_summary,
-        nearest_neighbours_summary, predict_summary, whole_number,
+        ModelInfo, Summary, covering_prior_text, family_infos, leave_one_out_summary, least_squares_summary, model_logits,
+        model_summary, nearest_neighbours_summary, predict_summary, whole_number,
     };
     use crate::baselines::BayesPosterior;
     use crate::model::TransformerPredictor;
     use crate::tasks::{Mixture, NoiseRange};
-    use js_sys::{Array, Float64Array, Object, Reflect};
+    use js_sys::{Array, Float32Array, Float64Array, Object, Reflect};
     use wasm_bindgen::prelude::*;
 
     /// Installs the panic hook when the module is instantiated.
@@ -386,6 +415,21 @@ mod bindings {
                 None => self.predictor.meta().config.n_dims,
             };
             to_js(model_summary(&self.predictor, d, xs, ys, queries).map_err(js_error)?)
+        }
+
+        /// The heads' raw logits at `queries` for the context `xs`, `ys` (as `predict`):
+        /// `{bar [Q·K], family [Q·F]}`, row-major `Float32Array`s, before any softmax. For
+        /// checking another runtime of the same weights (`./build.sh bench web --vs-ort`).
+        pub fn logits(&self, xs: &[f64], ys: &[f64], queries: &[f64], dim: Option<f64>) -> Result<JsValue, JsError> {
+            let d = match dim {
+                Some(dim) => whole_number("dim", dim).map_err(js_error)?,
+                None => self.predictor.meta().config.n_dims,
+            };
+            let logits = model_logits(&self.predictor, d, xs, ys, queries).map_err(js_error)?;
+            let obj = Object::new();
+            set(&obj, "bar", &Float32Array::from(logits.bar.as_slice()).into())?;
+            set(&obj, "family", &Float32Array::from(logits.family.as_slice()).into())?;
+            Ok(obj.into())
         }
 
         /// Leave-one-out predictions on the context `xs` (`[n, dim]`), `ys` (`[n]`): point `i`
@@ -585,6 +629,31 @@ mod tests {
             assert!(sample_function(bad.0, 1, bad.1, bad.2, &[]).is_err(), "{bad:?}");
         }
         assert!(sample_function("linear", 1, 1, 0.0, &[f64::INFINITY]).is_err());
+    }
+
+    #[test]
+    fn logits_are_the_summary_before_its_softmax() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/www/models/linear+sinusoid.safetensors");
+        let model = TransformerPredictor::from_bytes(&std::fs::read(path).unwrap(), "test").unwrap();
+        let (k, f) = (model.meta().config.bins, model.meta().config.families.len());
+        let (xs, ys, queries) = ([-1.0, 0.0, 1.2], [0.5, -0.2, 0.4], [-2.0, 0.3, 2.5, 4.0]);
+        let logits = model_logits(&model, 1, &xs, &ys, &queries).unwrap();
+        assert_eq!((logits.bar.len(), logits.family.len()), (queries.len() * k, queries.len() * f));
+        let summary = model_summary(&model, 1, &xs, &ys, &queries).unwrap();
+        let probs = summary.probs.unwrap();
+        for (row, (bar, p)) in logits.bar.chunks(k).zip(probs.chunks(k)).enumerate() {
+            let max = bar.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let total: f64 = bar.iter().map(|&l| f64::from(l - max).exp()).sum();
+            for (l, p) in bar.iter().zip(p) {
+                let softmax = f64::from(l - max).exp() / total;
+                assert!((softmax - p).abs() < 1e-6, "query {row}: softmax {softmax} vs probability {p}");
+            }
+        }
+        let empty = model_logits(&model, 1, &xs, &ys, &[]).unwrap();
+        assert!(empty.bar.is_empty() && empty.family.is_empty());
+        assert!(model_logits(&model, 1, &xs, &ys, &[f64::NAN]).is_err());
+        assert!(model_logits(&model, 1, &xs, &ys[..2], &[0.0]).is_err());
+        assert!(model_logits(&model, 1, &xs, &ys, &vec![0.0; MAX_QUERIES + 1]).is_err());
     }
 
     #[test]

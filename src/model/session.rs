@@ -49,15 +49,27 @@ impl<'a> InferenceSession<'a> {
     /// # Errors
     /// As [`validate_model_queries`].
     pub fn predict(&self, queries: &[f64]) -> Result<Vec<Predictive>> {
+        match self.logits(queries)? {
+            Some(heads) => predictives(&heads, self.model.borders()),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// The heads' raw logits at `queries` (`[q, d]` row-major): `[q, K]` bar and `[q, F]`
+    /// family logits, before the softmax of [`InferenceSession::predict`]; `None` for no
+    /// queries. For comparisons with other runtimes (`./build.sh bench web --vs-ort`).
+    ///
+    /// # Errors
+    /// As [`validate_model_queries`].
+    pub fn logits(&self, queries: &[f64]) -> Result<Option<HeadOutputs>> {
         let q = validate_model_queries(self.d, queries)?;
         if q == 0 {
-            return Ok(Vec::new());
+            return Ok(None);
         }
         let tokens = query_tokens(self.model.config(), &f32_tensor(queries, (1, q, self.d))?, self.k)?; // [1, q, w]
         let h = self.model.embed(&tokens)?; // [1, q, E]
         let (h, _) = self.model.run_blocks(h, Attend::CachedAndSelf(&self.cache), false)?; // [1, q, E]
-        let heads = self.model.heads(&h.squeeze(0)?)?; // [q, K], [q, F]
-        predictives(&heads, self.model.borders())
+        Ok(Some(self.model.heads(&h.squeeze(0)?)?)) // [q, K], [q, F]
     }
 }
 

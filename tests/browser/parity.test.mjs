@@ -104,6 +104,27 @@ test('the default model matches native on seeded prompts', (t) => {
   model.free();
 });
 
+test('Model.logits are the predictions before their softmax', () => {
+  const manifest = JSON.parse(readFileSync(`${root}www/models/manifest.json`, 'utf8'));
+  const entry = manifest.models.find((m) => m.id === manifest.default);
+  const model = wasm.Model.load(readFileSync(`${root}www/models/${entry.file}`));
+  const [xs, ys, queries] = [f64([-1, 0, 1.2]), f64([0.5, -0.2, 0.4]), f64([-2, 0.3, 2.5])];
+  const { bar, family } = model.logits(xs, ys, queries, 1);
+  const p = model.predict(xs, ys, queries, 1);
+  const k = p.borders.length - 1;
+  assert.ok(bar instanceof Float32Array && family instanceof Float32Array);
+  assert.equal(bar.length, queries.length * k);
+  assert.equal(family.length, queries.length * p.families.length);
+  for (let q = 0; q < queries.length; q += 1) {
+    const row = bar.subarray(q * k, (q + 1) * k);
+    const max = Math.max(...row);
+    const total = row.reduce((s, l) => s + Math.exp(l - max), 0);
+    row.forEach((l, i) => assert.ok(Math.abs(Math.exp(l - max) / total - p.probs[q * k + i]) < 1e-6, `query ${q}, bin ${i}`));
+  }
+  assert.throws(() => model.logits(xs, ys, f64([Number.NaN]), 1), Error);
+  model.free();
+});
+
 test('failures are Errors with readable messages', () => {
   const expectError = (fn, pattern) => assert.throws(fn, (e) => e instanceof Error && pattern.test(e.message), String(pattern));
   expectError(() => wasm.Model.load(new Uint8Array([1, 2, 3])), /not a readable safetensors file/);
