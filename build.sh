@@ -8,6 +8,11 @@
 #   ./build.sh serve [--port N]   build what is missing, serve www/ on 127.0.0.1:8080 (or N)
 #   ./build.sh bench web          the default model's ms per prediction in headless Chromium
 #                                 (wasm) and natively, first-load bytes and time to first prediction
+#   ./build.sh bench web --vs-ort the same model exported to ONNX and run by onnxruntime-web (wasm,
+#                                 1 thread) beside this project's wasm in one headless Chromium:
+#                                 output agreement, ms per full curve, bytes, cold first
+#                                 prediction, and the roofline against a native GEMM (bench/vs-ort/);
+#                                 `--profile` adds V8 CPU profiles of both (self time per function)
 #   ./build.sh bench train        seconds per training step of this trainer and of PyTorch on the
 #                                 reference config (2 threads each), their ratio, peak RSS
 #   ./build.sh bench gpu          ms per prediction (n = 40, Q = 256 and 1024): CPU session and the
@@ -58,6 +63,9 @@ ensure_rust() {
 
 WASM_TARGET=wasm32-unknown-unknown
 WASM_OUT="target/$WASM_TARGET/release/incontext.wasm"
+# wasm-opt's feature flags: those the Rust build emits.
+WASM_FEATURES=(--enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
+    --enable-mutable-globals --enable-reference-types --enable-multivalue)
 
 # The wasm-bindgen version in Cargo.lock: wasm-bindgen-cli must match it exactly.
 wasm_bindgen_version() {
@@ -117,9 +125,7 @@ cmd_wasm() {
         wasm-bindgen --target web --out-dir pkg --out-name incontext "$WASM_OUT"
         rm -f pkg/incontext_bg.wasm.d.ts
         log "wasm-opt -O3"
-        node_modules/.bin/wasm-opt -O3 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
-            --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
-            pkg/incontext_bg.wasm -o pkg/incontext_bg.wasm.opt
+        node_modules/.bin/wasm-opt -O3 "${WASM_FEATURES[@]}" pkg/incontext_bg.wasm -o pkg/incontext_bg.wasm.opt
         mv pkg/incontext_bg.wasm.opt pkg/incontext_bg.wasm
     fi
     # pkg/ as an npm package (ES module with types).
@@ -200,9 +206,60 @@ print(f"train step: incontext {rust:.4f} s, PyTorch {torch:.4f} s; incontext tak
 PY
 }
 
+# ensure_bench_python: the benchmarks' throw-away venv (.venv-bench, git-ignored) with the onnx
+# package and numpy, for the ONNX export and the native GEMM of `bench web --vs-ort` (bench-side
+# tools only: the page never uses them).
+ensure_bench_python() {
+    command -v python3 >/dev/null || ensure_apt python3
+    python3 -c 'import ensurepip' 2>/dev/null || ensure_apt python3-venv
+    if ! .venv-bench/bin/python -c 'import onnx, numpy' 2>/dev/null; then
+        log "pip install onnx numpy into .venv-bench"
+        [ -x .venv-bench/bin/python ] || python3 -m venv .venv-bench
+        .venv-bench/bin/pip install --quiet 'onnx==1.23.2' 'numpy>=1.26'
+    fi
+}
+
+# The comparison with onnxruntime-web (an npm dev-dependency, never served by the page): the
+# default model (or $INCONTEXT_BENCH_MODEL) exported to ONNX, a native GEMM for the roofline,
+# then both runtimes in one headless Chromium (bench/vs-ort/run.mjs); the report is printed and
+# written to target/bench-web/vs-ort.{md,json}.
+bench_vs_ort() {
+    cmd_wasm
+    ensure_chromium
+    ensure_bench_python
+    mkdir -p target/bench-web
+    local model
+    model=${INCONTEXT_BENCH_MODEL:-www/models/$(node -p "const m = require('./www/models/manifest.json'); m.models.find((e) => e.id === m.default).file")}
+    log "bench/export_onnx.py $model → target/bench-web/model.onnx"
+    .venv-bench/bin/python bench/export_onnx.py "$model" target/bench-web/model.onnx
+    log "bench/gemm_roofline.py (native f32 GEMM, 1 thread)"
+    .venv-bench/bin/python bench/gemm_roofline.py --arch target/bench-web/model.onnx.json >target/bench-web/gemm.json
+    log "headless Chromium: incontext vs onnxruntime-web"
+    node bench/vs-ort/run.mjs --model "$model" --onnx target/bench-web/model.onnx --roofline target/bench-web/gemm.json
+}
+
+# V8 CPU profiles of both runtimes' full curve (n = 40, Q = 256) on the site bench_vs_ort staged;
+# this project's wasm is rebuilt from the same cargo output with its function names kept
+# (wasm-bindgen --keep-debug, wasm-opt -g) into target/bench-web/pkg-names/ for the profile only.
+bench_profile() {
+    local out=target/bench-web/pkg-names
+    mkdir -p "$out"
+    log "wasm-bindgen --keep-debug, wasm-opt -O3 -g → $out (function names for the profile)"
+    wasm-bindgen --target web --keep-debug --out-dir "$out" --out-name incontext "$WASM_OUT"
+    node_modules/.bin/wasm-opt -O3 -g --strip-dwarf "${WASM_FEATURES[@]}" "$out/incontext_bg.wasm" -o "$out/incontext_bg.wasm"
+    log "V8 CPU profiles → target/bench-web/profile-{ours,ort}.md"
+    node bench/vs-ort/profile.mjs --runtime ours --pkg "$out"
+    node bench/vs-ort/profile.mjs --runtime ort
+}
+
 cmd_bench() {
     case "${1:-}" in
         web)
+            if [ "${2:-}" = "--vs-ort" ]; then
+                bench_vs_ort
+                if [ "${3:-}" = "--profile" ]; then bench_profile; fi
+                return
+            fi
             cmd_wasm
             ensure_chromium
             mkdir -p target/bench-web

@@ -17,12 +17,12 @@ export const manifest = JSON.parse(readFileSync(`${root}www/models/manifest.json
 const FLAGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 /**
- * Serves www/ on a free port and launches headless Chromium (`$CHROMIUM`, else
+ * Serves www/ (or `site`) on a free port and launches headless Chromium (`$CHROMIUM`, else
  * /usr/bin/chromium); `webgpu` adds `--enable-unsafe-webgpu` (SwiftShader's adapter).
  * Returns `{server, browser, close}`; `close()` stops both.
  */
-export async function launch({ webgpu = false } = {}) {
-  const server = await startServer({ root: `${root}www` });
+export async function launch({ webgpu = false, site = `${root}www` } = {}) {
+  const server = await startServer({ root: site });
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: [...(webgpu ? ['--enable-unsafe-webgpu'] : []), ...FLAGS],

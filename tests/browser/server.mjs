@@ -24,10 +24,11 @@ export const MIME = {
   '.png': 'image/png',
   '.wasm': 'application/wasm',
   '.safetensors': 'application/octet-stream',
+  '.onnx': 'application/octet-stream',
   '.ts': 'text/plain; charset=utf-8',
 };
 
-const COMPRESSIBLE = new Set(['.html', '.js', '.mjs', '.css', '.json', '.csv', '.md', '.svg', '.wasm', '.safetensors', '.ts']);
+const COMPRESSIBLE = new Set(['.html', '.js', '.mjs', '.css', '.json', '.csv', '.md', '.svg', '.wasm', '.safetensors', '.onnx', '.ts']);
 
 /**
  * Starts serving `root` on `host:port` (port 0 picks a free one); `cors: false` leaves out the
