@@ -119,7 +119,7 @@ cmd_wasm() {
     ensure_wasm_toolchain
     log "cargo build --target $WASM_TARGET (SIMD128)"
     CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS='--cfg getrandom_backend="wasm_js" -C target-feature=+simd128' \
-        cargo build --locked --lib --release --target "$WASM_TARGET"
+        cargo build --locked --lib --release --target "$WASM_TARGET" --features webgpu
     if [ ! -f pkg/incontext_bg.wasm ] || [ "$WASM_OUT" -nt pkg/incontext_bg.wasm ]; then
         log "wasm-bindgen → pkg/"
         wasm-bindgen --target web --out-dir pkg --out-name incontext "$WASM_OUT"
@@ -275,7 +275,7 @@ cmd_bench() {
             ensure_rust
             ensure_vulkan
             log "cargo bench --bench gpu (CPU session vs the WebGPU path on native wgpu)"
-            cargo bench --locked --bench gpu
+            cargo bench --locked --bench gpu --features webgpu
             cmd_wasm
             ensure_chromium
             log "headless Chromium (WebGPU on SwiftShader vs wasm SIMD, same model and inputs)"
@@ -294,7 +294,7 @@ test_browser() {
     cmd_wasm
     ensure_chromium
     log "cargo test --test wasm_parity (native half of the parity check)"
-    cargo test --locked --test wasm_parity
+    cargo test --locked --test wasm_parity --features webgpu
     log "node --test tests/browser/"
     node --test --test-concurrency=1 tests/browser/
 }
@@ -305,9 +305,10 @@ cmd_test() {
     ensure_rust
     ensure_vulkan
     log "cargo test"
-    cargo test --locked --no-fail-fast
-    log "cargo clippy --all-targets -- -D warnings"
-    cargo clippy --locked --all-targets -- -D warnings
+    INCONTEXT_REQUIRE_GPU=1 cargo test --locked --no-fail-fast --features webgpu
+    log "cargo clippy --all-targets --features webgpu -- -D warnings (and the library alone)"
+    cargo clippy --locked --all-targets --features webgpu -- -D warnings
+    cargo clippy --locked --lib --no-default-features -- -D warnings
     test_browser
     log "test: passed in ${SECONDS}s"
 }

@@ -9,6 +9,7 @@
 pub mod baselines;
 pub mod error;
 pub mod eval;
+#[cfg(feature = "webgpu")]
 pub mod gpu;
 pub mod model;
 pub mod ops;

@@ -18,11 +18,12 @@
 
 use crate::baselines::{LeastSquares, NearestNeighbours, covering_prior};
 use crate::error::{Result, invalid};
-use crate::model::{Encoding, InferenceSession, ModelMeta, TransformerPredictor};
+use crate::model::{InferenceSession, ModelConfig, ModelMeta, TransformerPredictor};
 use crate::predictive::{Distribution, Predictive, Predictor, leave_one_out};
 use crate::tasks::{Context, FamilySpec, Mixture, NoiseRange, SeededRng};
 use serde::Serialize;
 
+#[cfg(feature = "webgpu")]
 pub mod webgpu;
 
 /// Quantile levels of every prediction, in [`Summary::quantiles`] order: the 90% and 50%
@@ -246,23 +247,17 @@ pub fn family_infos(mixture: &Mixture) -> Vec<FamilyInfo> {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ModelInfo {
-    /// `"prefix"` (order-invariant: the examples are a set) or `"interleaved"` (Garg et al.'s
-    /// causal sequence, model v1).
-    pub encoding: Encoding,
-    /// Input dimension the model was trained with (the page pads its 1-D inputs with zeros).
-    pub n_dims: usize,
-    /// Most points per prompt including the query: contexts hold at most `max_points − 1`.
-    pub max_points: usize,
-    /// `n_embd`, `n_layer`, `n_head`: for the page's description of the model.
-    pub n_embd: usize,
-    pub n_layer: usize,
-    pub n_head: usize,
+    /// The architecture as the weight file records it (`encoding`: `"prefix"`, order-invariant,
+    /// or `"interleaved"`, Garg et al.'s causal sequence of model v1; `n_dims`, which the page
+    /// pads its 1-D inputs to; `max_points`, so contexts hold at most `max_points − 1` points;
+    /// `n_embd`, `n_layer`, `n_head`, `bins`; `families`, the family head's labels).
+    pub architecture: ModelConfig,
     /// `[K + 1]` bar borders (the range of `y` seen in pretraining is `[b_0, b_K]`, beyond
     /// which only the half-normal tails remain).
     pub borders: Vec<f64>,
     /// The pretraining mixture in text form (input to the `Reference` constructor).
     pub mixture: String,
-    /// Its families in the family head's order.
+    /// Its families in the family head's order, with their text forms and weights.
     pub families: Vec<FamilyInfo>,
     /// Pretraining noise range `[lo, hi]` of σ.
     pub noise: [f64; 2],
@@ -275,14 +270,8 @@ pub struct ModelInfo {
 impl ModelInfo {
     /// The page's view of a model's metadata.
     pub fn from_meta(meta: &ModelMeta) -> Self {
-        let c = &meta.config;
         Self {
-            encoding: c.encoding,
-            n_dims: c.n_dims,
-            max_points: c.max_points,
-            n_embd: c.n_embd,
-            n_layer: c.n_layer,
-            n_head: c.n_head,
+            architecture: meta.config.clone(),
             borders: meta.borders.clone(),
             mixture: meta.mixture.to_string(),
             families: family_infos(&meta.mixture),

@@ -44,7 +44,7 @@ fn least_squares_and_averaging_follow_their_closed_forms_on_noiseless_linear() {
     let config = EvalConfig::new(mixture.clone(), d, 2 * d + 1);
     let predictors = baselines(&["least_squares", "averaging"], &mixture, NoiseRange::NONE, d);
     let report = evaluate(config, &predictors).unwrap();
-    assert_eq!(report.prompts, 1280);
+    assert_eq!(report.config.prompts, 1280);
     assert_eq!(report.y_second_moment, 1.0);
     for (k, e) in series(&report, "least_squares").nse.iter().enumerate() {
         let truth = (1.0 - k as f64 / d as f64).max(0.0);
@@ -147,7 +147,7 @@ fn out_of_distribution_prompts_come_from_the_eval_mixture() {
     let evaluation = Evaluation::new(config).unwrap();
     assert!(evaluation.prompts().iter().all(|p| matches!(p.function, SampledFunction::Convex { .. })));
     let report = evaluation.report(vec![evaluation.evaluate(&Oracle { families: 2 }).unwrap()]);
-    assert_eq!(report.eval_mixture, "convex(alpha=0.5,linear,sinusoid(omega_lo=0.5,omega_hi=2.5)):1");
+    assert_eq!(report.config.eval_mixture.to_string(), "convex(alpha=0.5,linear,sinusoid(omega_lo=0.5,omega_hi=2.5)):1");
     // The convex family is not in the predictor's mixture: no true-family probability.
     assert!(report.predictors[0].true_family_prob.is_none());
 }
@@ -162,8 +162,12 @@ fn same_seed_same_report_and_json_roundtrip() {
     let (a, b, c) = (run(7), run(7), run(8));
     assert_eq!(a, b);
     assert_ne!(a.predictors[0].nse, c.predictors[0].nse);
-    assert_eq!(a.seed, 7);
+    assert_eq!(a.config.seed, 7);
     let json = serde_json::to_string(&a).unwrap();
+    // The settings sit at the top level beside the results, mixtures in their text form.
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(value["mixture"], a.config.mixture.to_string());
+    assert_eq!((value["seed"].as_u64(), value["prompts"].as_u64(), value["d"].as_u64()), (Some(7), Some(100), Some(4)));
     assert_eq!(serde_json::from_str::<EvalReport>(&json).unwrap(), a);
 }
 

@@ -31,8 +31,14 @@ fn eval_prints_a_table_and_writes_report_and_figures() {
     assert_eq!(report["seed"], 42);
     assert_eq!(report["prompts"], 64);
     assert_eq!(report["predictors"].as_array().unwrap().len(), 3);
-    let first = report["predictors"][0]["nse"][0]["mean"].as_f64().unwrap();
-    assert!(row0.iter().filter(|c| c.starts_with(&format!("{first:.3}"))).count() >= 1, "{row0:?}");
+    // Every column of row 0 shows the same NSE, the one the JSON records for each predictor.
+    let cells: Vec<&str> = row0.iter().map(|c| c.trim()).filter(|c| !c.is_empty()).skip(1).collect();
+    assert_eq!(cells.len(), 3, "{row0:?}");
+    for (i, cell) in cells.iter().enumerate() {
+        let mean = report["predictors"][i]["nse"][0]["mean"].as_f64().unwrap();
+        assert!(cell.starts_with(&format!("{mean:.3} [")), "column {i}: {cell} vs {mean}");
+        assert_eq!(cell, &cells[0], "k = 0: every predictor predicts 0");
+    }
     for svg in ["nse.svg", "nll.svg", "coverage_50.svg", "coverage_90.svg", "pit.svg", "family.svg"] {
         let text = std::fs::read_to_string(out.join(svg)).unwrap();
         assert!(text.starts_with("<svg") && text.contains("<text"), "{svg}");

@@ -52,8 +52,13 @@ fn resume_is_bit_identical(encoding: Encoding) {
         out: straight_out.clone(),
         ..TrainArgs::default()
     };
-    let summary = train(&args).unwrap();
+    let mut reported = Vec::new();
+    let summary = train(&args, &mut |p| reported.push((p.step, p.total, p.checkpointed))).unwrap();
     assert_eq!(summary.steps, 9);
+    // Every step is reported once, with a checkpoint at each interval and at the end.
+    let interval = config.checkpoint_interval;
+    let expected: Vec<(u64, u64, bool)> = (1..=9).map(|s| (s, 9, s % interval == 0 || s == 9)).collect();
+    assert_eq!(reported, expected);
 
     // k = 5 steps, checkpoint, then resume for the remaining 4.
     let mut partial = Trainer::new(config.clone(), source).unwrap();
@@ -68,7 +73,7 @@ fn resume_is_bit_identical(encoding: Encoding) {
         out: resumed_out.clone(),
         ..TrainArgs::default()
     };
-    assert_eq!(train(&args).unwrap().steps, 9);
+    assert_eq!(train(&args, &mut |_| {}).unwrap().steps, 9);
 
     let straight = std::fs::read(&straight_out).unwrap();
     let (a, b) = (
@@ -124,7 +129,7 @@ fn resume_is_bit_identical(encoding: Encoding) {
         dtype: StorageDtype::F16,
         ..TrainArgs::default()
     };
-    let summary = train(&args).unwrap();
+    let summary = train(&args, &mut |_| {}).unwrap();
     assert_eq!((summary.steps, summary.final_loss), (9, None));
     let half = std::fs::read(&half_out).unwrap();
     assert_eq!(load_model(&half).unwrap().1, a);
@@ -144,7 +149,7 @@ fn resume_is_bit_identical(encoding: Encoding) {
         out: straight_out.clone(),
         ..TrainArgs::default()
     };
-    match train(&args) {
+    match train(&args, &mut |_| {}) {
         Err(Error::InvalidInput(msg)) => assert!(msg.contains("--resume"), "{msg}"),
         other => panic!("expected a refusal, got {other:?}"),
     }
@@ -163,7 +168,7 @@ fn an_unwritable_out_is_refused_before_any_training() {
             ..TrainArgs::default()
         };
         // 100 000 steps would take minutes: an immediate error shows nothing was trained.
-        match train(&args) {
+        match train(&args, &mut |_| {}) {
             Err(Error::InvalidInput(msg)) => assert!(msg.contains(needle), "{msg}"),
             other => panic!("expected an InvalidInput error, got {other:?}"),
         }
@@ -217,7 +222,7 @@ fn non_finite_loss_stops_training_and_keeps_the_last_good_checkpoint() {
         out: out.clone(),
         ..TrainArgs::default()
     };
-    let Err(Error::Numerical(msg)) = train(&args) else {
+    let Err(Error::Numerical(msg)) = train(&args, &mut |_| {}) else {
         panic!("training through overflow must fail")
     };
     let ckpt = checkpoint_path(&out);

@@ -1,7 +1,7 @@
 //! `incontext bench <what>`: speed benchmarks.
 
 use incontext::Result;
-use incontext::train::{BenchTrainArgs, bench_train};
+use incontext::train::bench_train;
 
 /// Arguments of `incontext bench`.
 #[derive(clap::Args, Debug)]
@@ -29,10 +29,21 @@ pub enum BenchWhat {
 /// As the benchmark.
 pub fn run(args: &BenchArgs) -> Result<()> {
     match &args.what {
-        BenchWhat::Train(a) => println!("{}", bench_train(a)?),
+        BenchWhat::Train(a) => println!("{}", bench_train(a.warmup, a.steps)?),
         BenchWhat::Head(a) => println!("{}", head_resolution(a)?),
     }
     Ok(())
+}
+
+/// Arguments of `incontext bench train`.
+#[derive(clap::Args, Debug)]
+pub struct BenchTrainArgs {
+    /// Untimed steps first (allocator and caches warm up).
+    #[arg(long, default_value_t = 3)]
+    pub warmup: usize,
+    /// Timed steps.
+    #[arg(long, default_value_t = 10)]
+    pub steps: usize,
 }
 
 /// Arguments of `incontext bench head`.
@@ -67,7 +78,7 @@ pub fn head_resolution(args: &BenchHeadArgs) -> Result<String> {
     use std::time::Instant;
 
     let config = preset(&args.preset)?;
-    let (mixture, noise, d) = (config.mixture()?, config.noise()?, config.model.n_dims);
+    let (mixture, noise, d) = (config.mixture()?, config.noise, config.model.n_dims);
     let evaluation = Evaluation::new(EvalConfig {
         prompts: args.prompts,
         noise,

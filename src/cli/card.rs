@@ -8,7 +8,7 @@ use incontext::eval::{
     card_markdown, out_of_distribution_families, resolve_predictor,
 };
 use incontext::baselines::least_squares_label;
-use incontext::model::read_meta;
+use incontext::model::{parameter_count, read_meta};
 use incontext::tasks::{Mixture, MixtureComponent, NoiseRange};
 use incontext::{Error, Result};
 use std::path::PathBuf;
@@ -16,9 +16,13 @@ use std::path::PathBuf;
 /// Arguments of `incontext card`.
 #[derive(clap::Args, Debug)]
 pub struct CardArgs {
-    /// The trained model (`.safetensors`); its training log `<stem>.log.csv` must lie beside it.
+    /// The trained model (`.safetensors`).
     #[arg(long)]
     pub model: PathBuf,
+    /// The training log that `incontext train` wrote for this model (default: `<stem>.log.csv`
+    /// beside the model; the zoo keeps its logs in docs/models/zoo/, outside what the page serves).
+    #[arg(long)]
+    pub log: Option<PathBuf>,
     /// The exact command(s) that trained it, in order (repeat the flag for a resumed run).
     #[arg(long = "train-command", required = true)]
     pub train_commands: Vec<String>,
@@ -45,19 +49,14 @@ pub struct CardArgs {
 pub fn run(args: &CardArgs) -> Result<()> {
     let bytes = read_file(&args.model)?;
     let meta = read_meta(&bytes)?;
-    let parameters: usize = safetensors::SafeTensors::deserialize(&bytes)
-        .map_err(|e| Error::InvalidWeights(e.to_string()))?
-        .tensors()
-        .iter()
-        .map(|(_, t)| t.shape().iter().product::<usize>())
-        .sum();
+    let parameters = parameter_count(&bytes)?;
     let stem = args.model.with_extension("");
     let name = stem.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let sibling = |suffix: &str| PathBuf::from(format!("{}{suffix}", stem.display()));
-    let log_file = sibling(".log.csv");
+    let log_file = args.log.clone().unwrap_or_else(|| sibling(".log.csv"));
     if !log_file.is_file() {
         return Err(Error::InvalidInput(format!(
-            "the training log {} is missing: a card needs the log that `incontext train` writes beside the model",
+            "the training log {} is missing: a card needs the log that `incontext train` wrote for the model (--log)",
             log_file.display()
         )));
     }
@@ -124,8 +123,9 @@ pub fn run(args: &CardArgs) -> Result<()> {
     let loss_svg = sibling(".loss.svg");
     let loss_name = loss_svg.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     write_file(&loss_svg, log.loss_curve_svg(&format!("{name}: training loss"), 50)?.as_bytes())?;
+    let log_flag = args.log.as_ref().map(|l| format!(" --log {}", l.display())).unwrap_or_default();
     let card_command = format!(
-        "incontext card --model {} --prompts {} --seed {} {}",
+        "incontext card --model {}{log_flag} --prompts {} --seed {} {}",
         args.model.display(),
         args.prompts,
         args.seed,

@@ -145,10 +145,10 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     let report = evaluation.report(reports);
     println!(
         "NSE(k), mean [{:.0}% bootstrap interval] over {} prompts of {} (seed {})",
-        report.level * 100.0,
-        report.prompts,
-        report.eval_mixture,
-        report.seed
+        report.config.level * 100.0,
+        report.config.prompts,
+        report.config.eval_mixture,
+        report.config.seed
     );
     print!("{}", report.nse_table());
     print!("{}", report.distribution_summary());

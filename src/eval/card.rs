@@ -120,7 +120,7 @@ impl Averages {
 /// [`crate::Error::InvalidInput`] if there is none.
 pub fn find<'a>(report: &'a EvalReport, prefix: &str) -> Result<&'a PredictorReport> {
     report.predictors.iter().find(|p| p.name.starts_with(prefix)).ok_or_else(|| {
-        crate::Error::InvalidInput(format!("report on {} has no predictor '{prefix}…'", report.eval_mixture))
+        crate::Error::InvalidInput(format!("report on {} has no predictor '{prefix}…'", report.config.eval_mixture))
     })
 }
 
@@ -249,9 +249,9 @@ pub fn card_markdown(c: &CardInputs) -> Result<String> {
          model's {} bins, the lowest NLL any bar distribution on these borders reaches: the gap \
          to Bayes above the floor is the bins' resolution (only more or narrower bins close it), the \
          gap to the floor is what training can still close.\n",
-        first.points - 1,
-        first.prompts,
-        first.seed,
+        first.config.points - 1,
+        first.config.prompts,
+        first.config.seed,
         100.0 * TARGET_NSE_RELATIVE,
         TARGET_COVERAGE_90.start(),
         TARGET_COVERAGE_90.end(),
@@ -275,7 +275,7 @@ pub fn card_markdown(c: &CardInputs) -> Result<String> {
         let _ = writeln!(
             w,
             "| `{}` | {:.4} | {:.4} | {:+.4} ({:+.0}%) | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            report.eval_mixture,
+            report.config.eval_mixture,
             t.nse,
             b.nse,
             nse_gap,
@@ -309,8 +309,8 @@ pub fn card_markdown(c: &CardInputs) -> Result<String> {
             let _ = writeln!(
                 w,
                 "| U[{:.3}, {:.3}] | {:.4} | {:.4} | {} | {} | {} | {} | {} | {} |",
-                report.noise.lo,
-                report.noise.hi,
+                report.config.noise.lo,
+                report.config.noise.hi,
                 t.nse,
                 b.nse,
                 fmt_opt(t.nll, 3),
@@ -329,7 +329,7 @@ pub fn card_markdown(c: &CardInputs) -> Result<String> {
     let _ = writeln!(w, "|---|---|---|---|---|---|---|---|");
     let nll_at = |r: &PredictorReport, k: usize| r.nll.as_ref().and_then(|v| v[k]).map(|e| e.mean);
     let fam_at = |r: &PredictorReport, k: usize| r.true_family_prob.as_ref().map(|v| v[k].mean);
-    for k in 0..first.points {
+    for k in 0..first.config.points {
         let _ = writeln!(
             w,
             "| {k} | {:.4} [{:.4}, {:.4}] | {:.4} | {} | {} | {} | {} | {} |",
@@ -350,7 +350,7 @@ pub fn card_markdown(c: &CardInputs) -> Result<String> {
             w,
             "\n## Out of distribution (shown, not fixed)\n\nAverages over k = 1 … {}; the Bayes column is the \
              posterior of the *pretraining* prior, which is just as misspecified here.\n",
-            first.points - 1
+            first.config.points - 1
         );
         let _ = writeln!(w, "| prompts from | NSE model | NSE Bayes (pretraining prior) | NSE least squares | NSE 3-NN | 90% cov. model |");
         let _ = writeln!(w, "|---|---|---|---|---|---|");

@@ -26,10 +26,12 @@ const BOOTSTRAP_STREAM: u64 = 0xB007_5712;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EvalConfig {
     /// The mixture the predictors were built for (the pretraining mixture); a predictor's
-    /// `family_probs` index its components.
+    /// `family_probs` index its components. Text form in reports.
+    #[serde(with = "crate::tasks::mixture_text")]
     pub mixture: Mixture,
     /// The mixture the evaluation prompts are drawn from: `mixture` in distribution, another
     /// one (e.g. `convex(…)`, a sinusoid band outside the trained one) out of distribution.
+    #[serde(with = "crate::tasks::mixture_text")]
     pub eval_mixture: Mixture,
     /// Input dimension `d`.
     pub d: usize,
@@ -100,29 +102,13 @@ pub struct PredictorReport {
     pub true_family_prob: Option<Vec<Estimate>>,
 }
 
-/// A complete evaluation: its settings (seed included) and one report per predictor.
+/// A complete evaluation: its settings (seed included; in the JSON at the top level beside the
+/// results) and one report per predictor.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EvalReport {
-    /// Text form of the predictors' mixture.
-    pub mixture: String,
-    /// Text form of the mixture the prompts were drawn from.
-    pub eval_mixture: String,
-    /// Input dimension.
-    pub d: usize,
-    /// Active input coordinates.
-    pub d_eff: usize,
-    /// Points per prompt.
-    pub points: usize,
-    /// Number of prompts.
-    pub prompts: usize,
-    /// Observation noise range.
-    pub noise: NoiseRange,
-    /// Seed of the prompts and bootstrap resamples.
-    pub seed: u64,
-    /// Bootstrap resamples per interval.
-    pub resamples: usize,
-    /// Central level of the intervals.
-    pub level: f64,
+    /// What was evaluated.
+    #[serde(flatten)]
+    pub config: EvalConfig,
     /// The NSE normaliser `E[y²] = 1 + E[σ²]` under the evaluation prior.
     pub y_second_moment: f64,
     /// One report per predictor, in the order given.
@@ -268,21 +254,7 @@ impl Evaluation {
 
     /// Assembles the report of predictor results computed with [`Evaluation::evaluate`].
     pub fn report(&self, predictors: Vec<PredictorReport>) -> EvalReport {
-        let c = &self.config;
-        EvalReport {
-            mixture: c.mixture.to_string(),
-            eval_mixture: c.eval_mixture.to_string(),
-            d: c.d,
-            d_eff: c.d_eff,
-            points: c.points,
-            prompts: c.prompts,
-            noise: c.noise,
-            seed: c.seed,
-            resamples: self.bootstrap.resamples(),
-            level: c.level,
-            y_second_moment: c.y_second_moment(),
-            predictors,
-        }
+        EvalReport { config: self.config.clone(), y_second_moment: self.config.y_second_moment(), predictors }
     }
 }
 
@@ -325,7 +297,7 @@ impl EvalReport {
             out += &format!("  {:>w$}", p.name);
         }
         out.push('\n');
-        for k in 0..self.points {
+        for k in 0..self.config.points {
             out += &format!("{k:>3}");
             for (col, w) in cells.iter().zip(&widths) {
                 out += &format!("  {:>w$}", col[k]);
@@ -339,7 +311,7 @@ impl EvalReport {
     /// true-family probability averaged over positions `k = 1 … n − 1` (the model cards' and
     /// quality targets' range: `k = 0` has no context and is the same for every predictor).
     pub fn distribution_summary(&self) -> String {
-        let from = usize::from(self.points > 1);
+        let from = usize::from(self.config.points > 1);
         let avg = |s: &[Estimate]| s.iter().map(|e| e.mean).sum::<f64>() / s.len() as f64;
         let mut out = String::new();
         for p in &self.predictors {
@@ -351,7 +323,7 @@ impl EvalReport {
             out += &format!(
                 "{}: mean over k = {from} … {} of NLL {nll_text}, coverage50 {:.3}, coverage90 {:.3}",
                 p.name,
-                self.points - 1,
+                self.config.points - 1,
                 avg(&c50[from..]),
                 avg(&c90[from..])
             );

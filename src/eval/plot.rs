@@ -28,7 +28,7 @@ pub fn figures(report: &EvalReport) -> Result<Vec<(String, String)>> {
         report.predictors.iter().filter_map(|p| f(p).map(|s| (p.name.clone(), s))).collect()
     };
     let wrap = |s: &Vec<Estimate>| s.iter().copied().map(Some).collect::<Vec<_>>();
-    let title = |what: &str| format!("{what} — {} (d = {}, {} prompts)", report.eval_mixture, report.d, report.prompts);
+    let title = |what: &str| format!("{what} — {} (d = {}, {} prompts)", report.config.eval_mixture, report.config.d, report.config.prompts);
     let mut out = Vec::new();
 
     let nse = all(&|p| Some(wrap(&p.nse)));

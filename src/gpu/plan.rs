@@ -2,23 +2,9 @@
 //! of dispatches (kernel, bind group, parameter slot) over them. A prediction only writes its
 //! inputs and the parameter block, then encodes the list into one command buffer.
 
-use super::kernels::{Kernel, LINEAR_TILE, Pipelines, ROW_GROUP};
+use super::kernels::{Kernel, LINEAR_TILE, Params, Pipelines, ROW_GROUP};
 use super::weights::{LinearBuffers, NormBuffers, WeightBuffers};
 use crate::model::{Encoding, ModelConfig};
-
-/// The parameter block every kernel reads (`Params` in `common.wgsl`).
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    rows: u32,
-    n: u32,
-    k: u32,
-    mode: u32,
-    a: u32,
-    b: u32,
-    c: u32,
-    d: u32,
-}
 
 /// `linear.wgsl` mode bits.
 const MODE_GELU: u32 = 1;

@@ -47,7 +47,9 @@ pub struct ModelConfig {
     pub n_head: usize,
     /// Bins `K` of the bar-distribution head.
     pub bins: usize,
-    /// Labels of the family head, in the pretraining mixture's order.
+    /// Labels of the family head, in the pretraining mixture's order (left out of a training
+    /// config, which takes them from its mixture).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub families: Vec<String>,
 }
 

@@ -18,9 +18,10 @@ pub use borders::bar_borders;
 pub use config::{Encoding, ModelConfig};
 pub use loss::{bar_nll, family_cross_entropy};
 pub use predictor::TransformerPredictor;
+#[cfg(feature = "webgpu")]
 pub(crate) use session::f32_tensor;
 pub use input::{MAX_ABS_INPUT, validate_context, validate_model_queries};
 pub use session::InferenceSession;
 pub use tokens::{Tokens, context_tokens, prompt_tokens, query_tokens};
 pub use transformer::{HeadOutputs, IclTransformer};
-pub use weights::{META_KEY, ModelMeta, load_model, read_meta, serialize_model};
+pub use weights::{META_KEY, ModelMeta, load_model, parameter_count, read_meta, serialize_model};

@@ -69,6 +69,9 @@ pub fn read_meta(bytes: &[u8]) -> Result<ModelMeta> {
         .ok_or_else(|| weights_error(format!("the file has no '{META_KEY}' metadata (config, borders, mixture)")))?;
     let meta: ModelMeta =
         serde_json::from_str(json).map_err(|e| weights_error(format!("metadata '{META_KEY}' is malformed: {e}")))?;
+    // The mixture and noise range were checked as they were read (their `try_from`); the
+    // architecture goes through the same checks as a config built in code.
+    meta.config.validate().map_err(|e| weights_error(format!("metadata '{META_KEY}': {e}")))?;
     let from_mixture = meta.mixture.family_names();
     if meta.config.families != from_mixture {
         return Err(weights_error(format!(
@@ -77,6 +80,19 @@ pub fn read_meta(bytes: &[u8]) -> Result<ModelMeta> {
         )));
     }
     Ok(meta)
+}
+
+/// Number of parameters (scalars over all tensors) of a safetensors weight file.
+///
+/// # Errors
+/// [`Error::InvalidWeights`] when the bytes are not a readable safetensors file.
+pub fn parameter_count(bytes: &[u8]) -> Result<usize> {
+    Ok(safetensors::SafeTensors::deserialize(bytes)
+        .map_err(|e| weights_error(format!("not a readable safetensors file ({e})")))?
+        .tensors()
+        .iter()
+        .map(|(_, t)| t.shape().iter().product::<usize>())
+        .sum())
 }
 
 /// Loads a model from safetensors bytes. Every tensor is checked against the architecture in

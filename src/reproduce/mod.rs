@@ -13,9 +13,15 @@
 //! to toy size (a 1-layer, 16-wide model, 40 steps, 32 prompts) so that all eight experiments
 //! run in seconds; its results go to their own folder.
 
+mod models;
+mod options;
+mod report;
 mod runner;
 
-pub use runner::{ExperimentOutput, LoadedModel, ModelRecord, Options, PanelReport, Table, ensure_model, model_config, run_experiment};
+pub use models::{LoadedModel, ModelRecord, ensure_model, model_config};
+pub use options::Options;
+pub use report::{ExperimentOutput, PanelReport, Table};
+pub use runner::run_experiment;
 
 use crate::error::{Result, invalid};
 

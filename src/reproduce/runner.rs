@@ -1,277 +1,27 @@
-//! The one runner of every [`ExperimentDef`]: models trained or resumed, panels of predictors
-//! scored on shared prompts, summary tables, figures and the results JSON.
+//! The one runner of every [`ExperimentDef`]: its models ensured (models.rs), panels of
+//! predictors scored on shared prompts, summary tables and figures, written as the results
+//! (report.rs).
 
-use super::{ExperimentDef, ModelDef, Study, model_def};
+use super::models::{LoadedModel, ensure_model};
+use super::options::Options;
+use super::report::{ExperimentOutput, PanelReport, Table, f4, markdown, opt4};
+use super::{ExperimentDef, Study, model_def};
 use crate::baselines::{default_baselines, least_squares_label};
-use crate::error::{Error, Result, invalid, read_file, write_file};
+use crate::error::{Error, Result, write_file};
 use crate::eval::{
-    Averages, DEFAULT_LEVEL, DEFAULT_PROMPTS, DEFAULT_RESAMPLES, EvalConfig, EvalReport, Estimate, Evaluation, PredictorReport,
+    Averages, DEFAULT_LEVEL, EvalConfig, Estimate, Evaluation, PredictorReport,
     Series, Slice, XAxis, figures, out_of_distribution_families, pit_chart, resolve_predictor, slices_chart, value_chart,
 };
-use crate::model::{ModelConfig, ModelMeta, TransformerPredictor, read_meta};
 use crate::predictive::{Predictive, Predictor};
 use crate::tasks::{Context, FamilySpec, Mixture, NoiseRange, Prompt, SeededRng};
-use crate::train::{ArchConfig, TrainArgs, TrainConfig, Trainer, checkpoint_path, preset, train};
-use serde::Serialize;
-use std::fmt::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-/// Prompts per evaluation in `--quick` mode.
-const QUICK_PROMPTS: usize = 32;
-/// Bootstrap resamples per interval in `--quick` mode.
-const QUICK_RESAMPLES: usize = 100;
-/// Steps of every `--quick` model.
-const QUICK_STEPS: u64 = 40;
-/// The Bayes posterior in `--quick` mode: coarser ω grid, fewer directions and Monte-Carlo
-/// draws (the default is `bayes`, [`crate::baselines::BayesConfig::default`]).
-const QUICK_BAYES: &str = "bayes(omega_grid=50,directions=8,mc_draws=64)";
 /// Context points of each E6 slice (1-D models).
 const SLICE_CONTEXT: usize = 12;
 /// Grid of each E6 slice: `x` from −3 to 3 (x ~ N(0, 1) in pretraining).
 const SLICE_GRID: usize = 121;
 /// Seed label of the slice draws (derived from the evaluation seed).
 const SLICE_STREAM: u64 = 0x0051_1CE5;
-
-/// How to run the experiments.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Options {
-    /// Toy scale: tiny models, few steps, few prompts.
-    pub quick: bool,
-    /// Overrides every trained model's total steps (a compute budget; recorded).
-    pub steps: Option<u64>,
-    /// Use the shipped model-zoo files for the models that name one ([`ModelDef::zoo`]).
-    pub zoo: bool,
-    /// Train nothing: evaluate only the models already trained to their step count (or from
-    /// the zoo); experiments skip what is missing and record it.
-    pub no_train: bool,
-    /// Prompts per evaluation (default 1280, or 32 with `quick`).
-    pub prompts: Option<usize>,
-    /// Seed of the evaluation prompts and bootstrap resamples.
-    pub seed: u64,
-    /// Folder of the results (`<E>.json`, `.md`, `.svg`).
-    pub out: PathBuf,
-    /// Folder of the trained models, their configs, checkpoints and logs.
-    pub models: PathBuf,
-    /// The models folder as written into the results (the default one, so that results do
-    /// not depend on where a test put its files).
-    pub models_label: String,
-}
-
-impl Options {
-    fn prompts(&self) -> usize {
-        self.prompts.unwrap_or(if self.quick { QUICK_PROMPTS } else { DEFAULT_PROMPTS })
-    }
-
-    /// The label of the Bayes posterior used (see [`crate::baselines::predictor_from_name`]).
-    fn bayes(&self) -> &'static str {
-        if self.quick { QUICK_BAYES } else { "bayes" }
-    }
-
-    fn resamples(&self) -> usize {
-        if self.quick { QUICK_RESAMPLES } else { DEFAULT_RESAMPLES }
-    }
-
-    /// The command that regenerates experiment `id` with these options (output folders left
-    /// at their defaults).
-    pub fn command(&self, id: &str) -> String {
-        let mut cmd = format!("incontext reproduce {id}");
-        if self.quick {
-            cmd += " --quick";
-        }
-        if let Some(steps) = self.steps {
-            cmd += &format!(" --steps {steps}");
-        }
-        if self.zoo {
-            cmd += " --zoo";
-        }
-        if self.no_train {
-            cmd += " --no-train";
-        }
-        if let Some(prompts) = self.prompts {
-            cmd += &format!(" --prompts {prompts}");
-        }
-        if self.seed != 0 {
-            cmd += &format!(" --seed {}", self.seed);
-        }
-        cmd
-    }
-}
-
-/// The training config of `def`: its preset with the mixture replaced where asked; with
-/// `quick`, a 1-layer, 16-wide model (2 heads, 16 bins, 11 points, no curriculum) trained for
-/// 40 steps of 8 prompts; `steps` overrides the step count.
-///
-/// # Errors
-/// As [`preset`] and [`TrainConfig::validate`].
-pub fn model_config(def: &ModelDef, quick: bool, steps: Option<u64>) -> Result<TrainConfig> {
-    let mut config = preset(def.preset)?;
-    if let Some(mixture) = def.mixture {
-        config.mixture = mixture.to_string();
-    }
-    if quick {
-        config.steps = QUICK_STEPS;
-        config.batch_size = 8;
-        config.checkpoint_interval = 20;
-        config.model = ArchConfig { encoding: config.model.encoding, n_dims: config.model.n_dims, max_points: 11, n_embd: 16, n_layer: 1, n_head: 2, bins: 16 };
-        config.curriculum = None;
-        config.optimizer.warmup_steps = 5;
-        config.optimizer.lr = 3e-3;
-        config.optimizer.min_lr = 3e-4;
-    }
-    if let Some(steps) = steps {
-        config.steps = steps;
-    }
-    config.validate()?;
-    Ok(config)
-}
-
-/// What the results record about one model.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ModelRecord {
-    /// Name in [`super::MODELS`].
-    pub name: String,
-    /// `trained` (a reproduction model), `zoo` (a shipped model used with `--zoo`), or
-    /// `missing` (`--no-train` and not trained yet).
-    pub source: String,
-    /// The weight file, relative to the repository root (default folders).
-    pub file: String,
-    /// The preset it derives from and the mixture that replaced the preset's, if any.
-    pub preset: String,
-    pub mixture_override: Option<String>,
-    /// The full training config (every size, step count and seed) for trained models.
-    pub config: Option<TrainConfig>,
-    /// Commands that train it (a resumed run repeats the same command).
-    pub train_command: Option<String>,
-    /// Architecture, mixture and noise read from the weights (absent when missing).
-    pub architecture: Option<ModelConfig>,
-    pub mixture: Option<String>,
-    pub noise: Option<NoiseRange>,
-    /// Optimiser steps the weights have had, and the seed of their training data.
-    pub steps_trained: Option<u64>,
-    pub seed: Option<u64>,
-    /// Number of parameters.
-    pub parameters: Option<usize>,
-}
-
-/// A model ready to evaluate.
-pub struct LoadedModel {
-    /// Its record.
-    pub record: ModelRecord,
-    /// Metadata from the weights.
-    pub meta: ModelMeta,
-    /// The transformer, named `transformer:<name>` in reports.
-    pub predictor: TransformerPredictor,
-}
-
-fn parameter_count(bytes: &[u8]) -> Result<usize> {
-    Ok(safetensors::SafeTensors::deserialize(bytes)
-        .map_err(|e| Error::InvalidWeights(e.to_string()))?
-        .tensors()
-        .iter()
-        .map(|(_, t)| t.shape().iter().product::<usize>())
-        .sum())
-}
-
-fn load(record: ModelRecord, path: &Path) -> Result<LoadedModel> {
-    let bytes = read_file(path)?;
-    let meta = read_meta(&bytes)?;
-    let predictor = TransformerPredictor::from_bytes(&bytes, &record.name)?;
-    let record = ModelRecord {
-        architecture: Some(meta.config.clone()),
-        mixture: Some(meta.mixture.to_string()),
-        noise: Some(meta.noise),
-        steps_trained: Some(meta.training_steps),
-        seed: Some(meta.seed),
-        parameters: Some(parameter_count(&bytes)?),
-        ..record
-    };
-    Ok(LoadedModel { record, meta, predictor })
-}
-
-/// Trains `def` or resumes its training to the configured steps, or loads it when it is
-/// already there (or from the zoo with `--zoo`). Returns `None` with `--no-train` when the
-/// model is not trained to its step count yet. The config is written beside the model as
-/// `<name>.toml`, so that the recorded `incontext train` command can be rerun by hand.
-///
-/// # Errors
-/// I/O, training and weight errors; [`Error::InvalidInput`] when a checkpoint holds another
-/// config or is past the requested steps.
-pub fn ensure_model(def: &ModelDef, options: &Options) -> Result<(ModelRecord, Option<LoadedModel>)> {
-    let label = |file: &str| format!("{}/{file}", options.models_label.trim_end_matches('/'));
-    let mut record = ModelRecord {
-        name: def.name.to_string(),
-        source: "trained".into(),
-        file: label(&format!("{}.safetensors", def.name)),
-        preset: def.preset.to_string(),
-        mixture_override: def.mixture.map(String::from),
-        config: None,
-        train_command: None,
-        architecture: None,
-        mixture: None,
-        noise: None,
-        steps_trained: None,
-        seed: None,
-        parameters: None,
-    };
-    if let (true, Some(zoo)) = (options.zoo, def.zoo) {
-        record.source = "zoo".into();
-        record.file = zoo.to_string();
-        record.train_command = Some(format!("see {}", zoo.replace(".safetensors", ".md")));
-        if !Path::new(zoo).exists() {
-            if options.no_train {
-                record.source = "missing".into();
-                return Ok((record, None));
-            }
-            return invalid(format!("{zoo} is not there: train the model zoo first, or leave out --zoo"));
-        }
-        let loaded = load(record, Path::new(zoo))?;
-        return Ok((loaded.record.clone(), Some(loaded)));
-    }
-    let config = model_config(def, options.quick, options.steps)?;
-    let target = config.steps;
-    let toml_path = options.models.join(format!("{}.toml", def.name));
-    let out = options.models.join(format!("{}.safetensors", def.name));
-    record.train_command =
-        Some(format!("incontext train --config {} --out {} (resume: add --resume {})", label(&format!("{}.toml", def.name)), record.file, label(&format!("{}.ckpt.safetensors", def.name))));
-    record.config = Some(config.clone());
-    write_file(&toml_path, config.to_toml()?.as_bytes())?;
-    let done = |path: &Path| -> Result<bool> {
-        if !path.exists() {
-            return Ok(false);
-        }
-        let meta = read_meta(&read_file(path)?)?;
-        Ok(meta.training_steps == target && meta.config == config.model_config()? && meta.mixture == config.mixture()? && meta.seed == config.seed)
-    };
-    if !done(&out)? {
-        if options.no_train {
-            record.source = "missing".into();
-            return Ok((record, None));
-        }
-        let ckpt = checkpoint_path(&out);
-        let mut args = TrainArgs { config: Some(toml_path), out: out.clone(), ..TrainArgs::default() };
-        if ckpt.exists() {
-            let (trainer, _) = Trainer::from_checkpoint(&read_file(&ckpt)?)?;
-            if trainer.step() > target || (trainer.step() == target && trainer.config().steps != target) {
-                return invalid(format!(
-                    "{} is at step {} of a {}-step run; ask for --steps {} or more",
-                    ckpt.display(),
-                    trainer.step(),
-                    trainer.config().steps,
-                    trainer.config().steps
-                ));
-            }
-            eprintln!("{}: resuming from step {} to {target}", def.name, trainer.step());
-            args.steps = (trainer.step() < target).then_some(target);
-            args.resume = Some(ckpt);
-        } else {
-            eprintln!("{}: training {target} steps", def.name);
-        }
-        let summary = train(&args)?;
-        eprintln!("{}: trained to step {} in {:.1} s", def.name, summary.steps, summary.seconds);
-    }
-    let loaded = load(record, &out)?;
-    Ok((loaded.record.clone(), Some(loaded)))
-}
 
 /// A predictor under a display name (reports name predictors by [`Predictor::name`]).
 struct Named<'a> {
@@ -300,60 +50,6 @@ struct Entry<'a> {
     built_for: Mixture,
 }
 
-/// One set of prompts and the predictors scored on it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct PanelReport {
-    /// What the prompts are, e.g. `α = 0.5` or `prompts from linear`.
-    pub label: String,
-    /// The mixture each predictor was built for, in report order.
-    pub built_for: Vec<String>,
-    /// The harness report (settings, seed, one series per predictor).
-    pub report: EvalReport,
-}
-
-/// A summary table (also rendered into `<E>.md`).
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Table {
-    pub caption: String,
-    pub header: Vec<String>,
-    pub rows: Vec<Vec<String>>,
-}
-
-impl Table {
-    fn markdown(&self) -> String {
-        let mut s = format!("{}\n\n| {} |\n|{}\n", self.caption, self.header.join(" | "), "---|".repeat(self.header.len()));
-        for row in &self.rows {
-            s += &format!("| {} |\n", row.join(" | "));
-        }
-        s
-    }
-}
-
-/// Everything `<E>.json` holds.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ExperimentOutput {
-    pub experiment: String,
-    pub title: String,
-    pub question: String,
-    /// The command that regenerates this file.
-    pub command: String,
-    pub quick: bool,
-    /// Prompts per evaluation, bootstrap resamples and level, seed of the prompts.
-    pub prompts: usize,
-    pub resamples: usize,
-    pub level: f64,
-    pub seed: u64,
-    /// The Bayes posterior's settings (`bayes` = the defaults of `BayesConfig`).
-    pub bayes: String,
-    /// Every model involved (the experiment's and the specialists).
-    pub models: Vec<ModelRecord>,
-    /// Parts of the study skipped because a model is missing (`--no-train`).
-    pub skipped: Vec<String>,
-    pub tables: Vec<Table>,
-    pub figures: Vec<String>,
-    pub panels: Vec<PanelReport>,
-}
-
 struct Runner<'a> {
     def: &'a ExperimentDef,
     options: &'a Options,
@@ -361,14 +57,6 @@ struct Runner<'a> {
     tables: Vec<Table>,
     figures: Vec<(String, String)>,
     skipped: Vec<String>,
-}
-
-fn f4(v: f64) -> String {
-    format!("{v:.4}")
-}
-
-fn opt4(v: Option<f64>) -> String {
-    v.map_or_else(|| "—".into(), f4)
 }
 
 /// Mean over positions `k ≥ 1` of one predictor's NSE, and its NSE at the last position.
@@ -514,38 +202,6 @@ pub fn run_experiment(def: &ExperimentDef, options: &Options) -> Result<(Experim
     Ok((output, written))
 }
 
-/// `<E>.md`: the question, the models (every size, step count and seed), the figures, the
-/// tables and what was skipped.
-fn markdown(o: &ExperimentOutput) -> String {
-    let mut s = format!("# {}: {}\n\n{}\n\nRegenerate: `{}`\n\n", o.experiment, o.title, o.question, o.command);
-    let _ = writeln!(s, "{} prompts per evaluation (seed {}), {:.0}% bootstrap intervals from {} resamples.\n", o.prompts, o.seed, o.level * 100.0, o.resamples);
-    let _ = writeln!(s, "| model | source | mixture | d | layers × width | params | steps | seed |\n|---|---|---|---|---|---|---|---|");
-    for m in &o.models {
-        let arch = m.architecture.as_ref().map_or("—".into(), |a| format!("{} × {}", a.n_layer, a.n_embd));
-        let _ = writeln!(
-            s,
-            "| {} | {} | `{}` | {} | {arch} | {} | {} | {} |",
-            m.name,
-            m.source,
-            m.mixture.clone().or_else(|| m.config.as_ref().map(|c| c.mixture.clone())).unwrap_or_else(|| format!("{} (missing)", m.file)),
-            m.architecture.as_ref().map_or("—".into(), |a| a.n_dims.to_string()),
-            m.parameters.map_or("—".into(), |p| p.to_string()),
-            m.steps_trained.map_or("—".into(), |p| p.to_string()),
-            m.seed.map_or("—".into(), |p| p.to_string()),
-        );
-    }
-    for f in &o.figures {
-        let _ = writeln!(s, "\n![{f}]({f})");
-    }
-    for t in &o.tables {
-        let _ = writeln!(s, "\n{}", t.markdown());
-    }
-    for skip in &o.skipped {
-        let _ = writeln!(s, "- skipped: {skip}");
-    }
-    s
-}
-
 fn d_points(m: &LoadedModel) -> (usize, usize) {
     (m.meta.config.n_dims, m.meta.config.max_points)
 }
@@ -643,7 +299,7 @@ fn selection(run: &mut Runner, models: &[&LoadedModel], specialists: &[&LoadedMo
 /// Summary rows and a chart of NSE at the last k against a swept parameter.
 fn sweep_outputs(run: &mut Runner, m: &LoadedModel, param: &str, values: &[f64], panels: &[PanelReport], shade: Option<(f64, f64)>) -> Result<()> {
     let names: Vec<String> = panels[0].report.predictors.iter().map(|p| p.name.clone()).collect();
-    let last = panels[0].report.points - 1;
+    let last = panels[0].report.config.points - 1;
     let mut header = vec![param.to_string()];
     for n in &names {
         header.push(format!("{n}: NSE mean k ≥ 1"));

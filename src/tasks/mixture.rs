@@ -17,16 +17,51 @@ pub struct MixtureComponent {
 /// A weighted list of families: each prompt first draws its family by weight. Text form:
 /// `linear(bias):0.5,sinusoid(omega_lo=0.5,omega_hi=2.5):0.5` (weights default to 1 and are
 /// normalised).
+/// Read from files (weight metadata, reports) through [`Mixture::new`]'s checks.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "UncheckedMixture")]
 pub struct Mixture {
     pub components: Vec<MixtureComponent>,
 }
 
-/// Per-prompt observation noise: `σ ~ U[lo, hi]`, then `y += σ·ε`, `ε ~ N(0, 1)`.
+/// A [`Mixture`] as read, before [`Mixture::new`]'s checks.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UncheckedMixture {
+    components: Vec<MixtureComponent>,
+}
+
+impl TryFrom<UncheckedMixture> for Mixture {
+    type Error = crate::Error;
+
+    fn try_from(raw: UncheckedMixture) -> Result<Self> {
+        Self::new(raw.components)
+    }
+}
+
+/// Per-prompt observation noise: `σ ~ U[lo, hi]`, then `y += σ·ε`, `ε ~ N(0, 1)`. Read from
+/// files (`{ lo, hi }`) through [`NoiseRange::new`]'s checks.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "UncheckedNoiseRange")]
 pub struct NoiseRange {
     pub lo: f64,
     pub hi: f64,
+}
+
+/// A [`NoiseRange`] as read, before [`NoiseRange::new`]'s checks.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UncheckedNoiseRange {
+    lo: f64,
+    hi: f64,
+}
+
+impl TryFrom<UncheckedNoiseRange> for NoiseRange {
+    type Error = crate::Error;
+
+    fn try_from(raw: UncheckedNoiseRange) -> Result<Self> {
+        Self::new(raw.lo, raw.hi)
+    }
 }
 
 impl NoiseRange {
@@ -282,6 +317,29 @@ impl Mixture {
     ) -> Result<Vec<Prompt>> {
         let root = SeededRng::new(seed);
         (0..count).map(|i| self.sample_prompt(d, d_eff, n_points, noise, &mut root.derive(i as u64))).collect()
+    }
+}
+
+/// Serde form of a [`Mixture`] as its text (`linear(bias):0.5,…`), for reports that people read:
+/// `#[serde(with = "crate::tasks::mixture_text")]`. Reading goes through [`Mixture::parse`].
+pub mod mixture_text {
+    use super::Mixture;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Writes the text form.
+    ///
+    /// # Errors
+    /// The serializer's.
+    pub fn serialize<S: Serializer>(mixture: &Mixture, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.collect_str(mixture)
+    }
+
+    /// Parses the text form.
+    ///
+    /// # Errors
+    /// The deserializer's, or [`Mixture::parse`]'s message.
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Mixture, D::Error> {
+        Mixture::parse(&String::deserialize(deserializer)?).map_err(serde::de::Error::custom)
     }
 }
 

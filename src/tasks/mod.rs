@@ -10,5 +10,5 @@ mod rng;
 
 pub use family::{FamilySpec, MAX_DIM, MAX_HIDDEN, RELU_HIDDEN_DEFAULT, SampledFunction};
 pub(crate) use label::{LabelArgs, split_top_level};
-pub use mixture::{Context, Mixture, MixtureComponent, NoiseRange, Prompt};
+pub use mixture::{Context, Mixture, MixtureComponent, NoiseRange, Prompt, mixture_text};
 pub use rng::{RngState, SeededRng};

@@ -7,17 +7,6 @@ use super::trainer::{PhaseTimes, Trainer};
 use crate::error::{Result, invalid};
 use std::fmt;
 
-/// Arguments of `incontext bench train`.
-#[derive(Clone, Debug, clap::Args)]
-pub struct BenchTrainArgs {
-    /// Untimed steps first (allocator and caches warm up).
-    #[arg(long, default_value_t = 3)]
-    pub warmup: usize,
-    /// Timed steps.
-    #[arg(long, default_value_t = 10)]
-    pub steps: usize,
-}
-
 /// Result of the training benchmark.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BenchReport {
@@ -56,22 +45,22 @@ pub fn peak_rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// Times `warmup + steps` training steps of the `bench` preset.
+/// Times `warmup` untimed, then `steps` timed training steps of the `bench` preset.
 ///
 /// # Errors
 /// [`crate::Error::InvalidInput`] for zero timed steps; training errors.
-pub fn bench_train(args: &BenchTrainArgs) -> Result<BenchReport> {
-    if args.steps == 0 {
+pub fn bench_train(warmup: usize, steps: usize) -> Result<BenchReport> {
+    if steps == 0 {
         return invalid("--steps must be at least 1");
     }
     super::allocator::keep_freed_memory();
     let mut config = preset("bench")?;
-    config.steps = (args.warmup + args.steps) as u64;
+    config.steps = (warmup + steps) as u64;
     let mut trainer = Trainer::new(config, "bench")?;
-    for _ in 0..args.warmup {
+    for _ in 0..warmup {
         trainer.train_step()?;
     }
-    let times = (0..args.steps)
+    let times = (0..steps)
         .map(|_| Ok(trainer.train_step()?.times))
         .collect::<Result<Vec<PhaseTimes>>>()?;
     let phase = |f: fn(&PhaseTimes) -> f64| median(times.iter().map(f).collect());
@@ -95,8 +84,8 @@ pub fn bench_train(args: &BenchTrainArgs) -> Result<BenchReport> {
             backward: phase(|t| t.backward),
             optimizer: phase(|t| t.optimizer),
         },
-        steps: args.steps,
-        warmup: args.warmup,
+        steps,
+        warmup,
         parameters: trainer.parameter_count(),
         threads: candle_core::utils::get_num_threads(),
         peak_rss_kib: peak_rss_kib(),

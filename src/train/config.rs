@@ -3,7 +3,7 @@
 //! default.
 
 use crate::error::{Error, Result, invalid};
-use crate::model::{Encoding, ModelConfig};
+use crate::model::ModelConfig;
 use crate::tasks::{Mixture, NoiseRange};
 use serde::{Deserialize, Serialize};
 
@@ -22,52 +22,21 @@ pub struct TrainConfig {
     /// The pretraining mixture in [`Mixture::parse`]'s text form; its family names label the
     /// family head.
     pub mixture: String,
-    /// Per-prompt observation noise σ ~ U[lo, hi].
-    pub noise: NoiseConfig,
+    /// Per-prompt observation noise σ ~ U[lo, hi] (TOML: `noise = { lo = 0.01, hi = 0.2 }`;
+    /// checked as [`NoiseRange::new`] when read).
+    pub noise: NoiseRange,
     /// Weight of the family head's cross-entropy in the loss
     /// (`loss = bar NLL + family_loss_weight · family CE`).
     pub family_loss_weight: f64,
     /// Steps between checkpoints (`<out>.ckpt.safetensors`).
     pub checkpoint_interval: u64,
-    /// The architecture.
-    pub model: ArchConfig,
+    /// The architecture; its `families` are left out (they come from `mixture`).
+    pub model: ModelConfig,
     /// AdamW, learning-rate schedule and gradient clipping.
     pub optimizer: OptimizerConfig,
     /// Garg et al.'s curriculum; absent: full `n_dims` and `max_points` from the first step.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub curriculum: Option<CurriculumConfig>,
-}
-
-/// Observation noise range (TOML: `noise = { lo = 0.01, hi = 0.2 }`).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NoiseConfig {
-    /// Smallest σ.
-    pub lo: f64,
-    /// Largest σ.
-    pub hi: f64,
-}
-
-/// [`ModelConfig`] without `families` (they come from the mixture).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ArchConfig {
-    /// Tokens and attention pattern (`"prefix"` or `"interleaved"`); absent in configs written
-    /// before model v2, which were all interleaved.
-    #[serde(default = "Encoding::before_v2")]
-    pub encoding: Encoding,
-    /// Input dimension `d`.
-    pub n_dims: usize,
-    /// Most points per prompt (context plus the query).
-    pub max_points: usize,
-    /// Residual stream width.
-    pub n_embd: usize,
-    /// Transformer blocks.
-    pub n_layer: usize,
-    /// Attention heads per block.
-    pub n_head: usize,
-    /// Bins of the bar-distribution head.
-    pub bins: usize,
 }
 
 /// AdamW (Loshchilov & Hutter, "Decoupled Weight Decay Regularization", ICLR 2019) with linear
@@ -178,30 +147,12 @@ impl TrainConfig {
         Mixture::parse(&self.mixture)
     }
 
-    /// The noise range.
-    ///
-    /// # Errors
-    /// As [`NoiseRange::new`].
-    pub fn noise(&self) -> Result<NoiseRange> {
-        NoiseRange::new(self.noise.lo, self.noise.hi)
-    }
-
     /// The full model configuration: the architecture plus the mixture's family names.
     ///
     /// # Errors
     /// As [`Mixture::parse`].
     pub fn model_config(&self) -> Result<ModelConfig> {
-        let a = &self.model;
-        Ok(ModelConfig {
-            encoding: a.encoding,
-            n_dims: a.n_dims,
-            max_points: a.max_points,
-            n_embd: a.n_embd,
-            n_layer: a.n_layer,
-            n_head: a.n_head,
-            bins: a.bins,
-            families: self.mixture()?.family_names(),
-        })
+        Ok(ModelConfig { families: self.mixture()?.family_names(), ..self.model.clone() })
     }
 
     /// Active dimensions and points per prompt at optimiser step `s` (0-based).
@@ -224,9 +175,12 @@ impl TrainConfig {
     /// outside `[0, 1)`, a non-positive `eps` or clip norm, a negative weight decay or family
     /// weight, a curriculum ramp outside `1..=n_dims` / `1..=max_points`.
     pub fn validate(&self) -> Result<()> {
+        if !self.model.families.is_empty() {
+            return invalid("model.families: the family head's labels come from `mixture`; leave them out");
+        }
         let model = self.model_config()?;
         model.validate()?;
-        self.noise()?;
+        NoiseRange::new(self.noise.lo, self.noise.hi)?;
         if self.batch_size == 0 || self.steps == 0 || self.checkpoint_interval == 0 {
             return invalid("batch_size, steps and checkpoint_interval must be at least 1");
         }

@@ -18,10 +18,10 @@ mod presets;
 mod run;
 mod trainer;
 
-pub use bench::{BenchReport, BenchTrainArgs, bench_train, peak_rss_kib};
+pub use bench::{BenchReport, bench_train, peak_rss_kib};
 pub use checkpoint::{TRAIN_META_KEY, TrainState};
-pub use config::{ArchConfig, CurriculumConfig, CurriculumStage, NoiseConfig, OptimizerConfig, Ramp, TrainConfig};
+pub use config::{CurriculumConfig, CurriculumStage, OptimizerConfig, Ramp, TrainConfig};
 pub use optim::{AdamW, clip_global_norm, learning_rate};
 pub use presets::{PRESETS, preset, preset_text};
-pub use run::{StorageDtype, TrainArgs, TrainSummary, checkpoint_path, log_path, prepare, train};
+pub use run::{StorageDtype, TrainArgs, TrainProgress, TrainSummary, checkpoint_path, log_path, prepare, train};
 pub use trainer::{Batch, Losses, PhaseTimes, StepStats, Trainer};

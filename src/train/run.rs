@@ -1,44 +1,46 @@
-//! `incontext train`: the training loop with checkpoints, a CSV log and a progress bar.
+//! `incontext train`: the training loop with checkpoints and a CSV log, reporting its progress
+//! to the caller (the program draws a progress bar from it, src/cli/train.rs).
 
 use super::config::TrainConfig;
 use super::presets::preset;
 use super::trainer::{StepStats, Trainer};
 use crate::error::{Error, Result, invalid, read_file, write_file};
 use candle_core::DType;
-use indicatif::{ProgressBar, ProgressState, ProgressStyle};
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-/// Arguments of `incontext train`.
-#[derive(Clone, Debug, Default, clap::Args)]
+/// Arguments of `incontext train` (its command-line options with the `cli` feature).
+#[derive(Clone, Debug, Default)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
 pub struct TrainArgs {
     /// A built-in preset (see presets/; e.g. quick, linear, mixture-4, e1-linear).
-    #[arg(long, conflicts_with = "config")]
+    #[cfg_attr(feature = "cli", arg(long, conflicts_with = "config"))]
     pub preset: Option<String>,
     /// A training config in the presets' TOML schema.
-    #[arg(long)]
+    #[cfg_attr(feature = "cli", arg(long))]
     pub config: Option<PathBuf>,
     /// Total optimiser steps (overrides the config's `steps`).
-    #[arg(long)]
+    #[cfg_attr(feature = "cli", arg(long))]
     pub steps: Option<u64>,
     /// Continue from a checkpoint (`<out>.ckpt.safetensors`); its stored config is used, and a
     /// --preset/--config given as well must match it (apart from `steps`).
-    #[arg(long)]
+    #[cfg_attr(feature = "cli", arg(long))]
     pub resume: Option<PathBuf>,
     /// The final model file; checkpoints go to `<out stem>.ckpt.safetensors` and the log to
     /// `<out stem>.log.csv` beside it.
-    #[arg(long)]
+    #[cfg_attr(feature = "cli", arg(long))]
     pub out: PathBuf,
     /// Storage precision of the final model file (checkpoints always keep f32 weights and the
     /// optimiser state). `f16` halves the download; resuming a finished checkpoint with
     /// `--dtype f16` re-exports it without training.
-    #[arg(long, value_enum, default_value_t)]
+    #[cfg_attr(feature = "cli", arg(long, value_enum, default_value_t))]
     pub dtype: StorageDtype,
 }
 
 /// Storage precision of a final model file.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum StorageDtype {
     /// 32-bit floats, exactly the trained weights.
     #[default]
@@ -210,27 +212,48 @@ fn log_row(stats: &StepStats, seconds: f64) -> String {
     )
 }
 
-fn progress_bar(start: u64, total: u64) -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
+/// Where a run stands after one optimiser step, as [`train`] reports it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TrainProgress {
+    /// Steps done in total, and the run's total.
+    pub step: u64,
+    pub total: u64,
+    /// The step this invocation started from (a resumed run starts past 0).
+    pub start_step: u64,
+    /// The step's loss.
+    pub loss: f64,
+    /// Whether a checkpoint was written after this step.
+    pub checkpointed: bool,
+    /// Wall-clock seconds of this invocation so far.
+    pub seconds: f64,
+}
+
+impl TrainProgress {
+    /// Steps per second in this invocation.
+    pub fn rate(&self) -> f64 {
+        (self.step - self.start_step) as f64 / self.seconds.max(1e-9)
     }
-    let bar = ProgressBar::new(total);
-    let template = "{elapsed_precise} [{wide_bar}] {pos}/{len} steps  {rate}  ETA {eta}  {msg}";
-    if let Ok(style) = ProgressStyle::with_template(template) {
-        let rate = |state: &ProgressState, w: &mut dyn std::fmt::Write| {
-            let _ = write!(w, "{:.2} steps/s", state.per_sec());
-        };
-        bar.set_style(style.with_key("rate", rate).progress_chars("=> "));
+
+    /// One line per checkpoint (`step 500/60000  loss 0.4266  9.79 steps/s  ETA 1941 s`), for
+    /// logs where a progress bar cannot be drawn; `None` after other steps.
+    pub fn checkpoint_line(&self) -> Option<String> {
+        self.checkpointed.then(|| {
+            let rate = self.rate();
+            format!(
+                "step {}/{}  loss {:.4}  {rate:.2} steps/s  ETA {:.0} s",
+                self.step,
+                self.total,
+                self.loss,
+                (self.total - self.step) as f64 / rate
+            )
+        })
     }
-    bar.set_position(start);
-    bar.reset_eta();
-    bar
 }
 
 /// Runs `incontext train`: trains to the configured number of steps, writing a checkpoint every
 /// `checkpoint_interval` steps and at the end, a CSV log row per step, and finally the model
-/// (weights as `args.dtype`, metadata with steps, seed and preset) to `args.out`. Progress goes to a bar on
-/// a terminal, or to one line per checkpoint otherwise.
+/// (weights as `args.dtype`, metadata with steps, seed and preset) to `args.out`. `progress` is
+/// called after every step.
 ///
 /// # Errors
 /// As [`prepare`]; [`Error::InvalidInput`] for an `--out` that cannot be written or whose
@@ -238,7 +261,7 @@ fn progress_bar(start: u64, total: u64) -> ProgressBar {
 /// with the path; [`Error::Numerical`] when the loss or gradient
 /// turns non-finite: training stops, no file is overwritten with the bad state, and the message
 /// names the last good checkpoint.
-pub fn train(args: &TrainArgs) -> Result<TrainSummary> {
+pub fn train(args: &TrainArgs, progress: &mut dyn FnMut(&TrainProgress)) -> Result<TrainSummary> {
     check_out(&args.out)?;
     super::allocator::keep_freed_memory();
     let (mut trainer, elapsed_before) = prepare(args)?;
@@ -264,7 +287,6 @@ pub fn train(args: &TrainArgs) -> Result<TrainSummary> {
     let start = Instant::now();
     let start_step = trainer.step();
     let mut last_checkpoint = args.resume.as_ref().map(|p| (p.clone(), start_step));
-    let bar = progress_bar(start_step, total);
     let mut final_loss = None;
     while trainer.step() < total {
         let stats = trainer.train_step().map_err(|e| match e {
@@ -282,23 +304,21 @@ pub fn train(args: &TrainArgs) -> Result<TrainSummary> {
             .write_all(log_row(&stats, seconds).as_bytes())
             .map_err(log_io)?;
         final_loss = Some(stats.losses.loss);
-        bar.set_message(format!("loss {:.4}", stats.losses.loss));
-        bar.set_position(stats.step);
-        if stats.step % interval == 0 || stats.step == total {
+        let checkpointed = stats.step % interval == 0 || stats.step == total;
+        if checkpointed {
             write_atomic(&ckpt, &trainer.checkpoint_bytes(seconds)?)?;
             log_file.flush().map_err(log_io)?;
             last_checkpoint = Some((ckpt.clone(), stats.step));
-            if bar.is_hidden() {
-                let rate = (stats.step - start_step) as f64 / start.elapsed().as_secs_f64();
-                let eta = (total - stats.step) as f64 / rate;
-                eprintln!(
-                    "step {}/{total}  loss {:.4}  {rate:.2} steps/s  ETA {eta:.0} s",
-                    stats.step, stats.losses.loss
-                );
-            }
         }
+        progress(&TrainProgress {
+            step: stats.step,
+            total,
+            start_step,
+            loss: stats.losses.loss,
+            checkpointed,
+            seconds: start.elapsed().as_secs_f64(),
+        });
     }
-    bar.finish_and_clear();
     write_atomic(&args.out, &trainer.model_bytes(args.dtype.dtype())?)?;
     Ok(TrainSummary {
         steps: trainer.step(),

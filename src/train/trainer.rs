@@ -107,7 +107,7 @@ impl Trainer {
         config.validate()?;
         let borders = bar_borders(
             &config.mixture()?,
-            config.noise()?,
+            config.noise,
             config.model.n_dims,
             config.model.bins,
             config.seed,
@@ -135,7 +135,7 @@ impl Trainer {
         let adam = AdamW::new(&params.iter().map(|(_, v)| v.elem_count()).collect::<Vec<_>>());
         Ok(Self {
             mixture: config.mixture()?,
-            noise: config.noise()?,
+            noise: config.noise,
             config,
             source,
             model,

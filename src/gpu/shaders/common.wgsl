@@ -1,14 +1,5 @@
-// Shared by every kernel of src/gpu/ (the host prepends the model's constants: E, HD, H).
-// One uniform block per dispatch; the meaning of each field is documented per kernel.
-struct Params {
-    rows: u32,
-    n: u32,
-    k: u32,
-    mode: u32,
-    a: u32,
-    b: u32,
-    c: u32,
-    d: u32,
-}
+// Shared by every kernel of src/gpu/. The host prepends the model's constants (E, HD) and the
+// declaration of `Params`, the uniform block of one dispatch, generated from its Rust struct
+// (`uniform_params!` in kernels.rs: one field list for both layouts).
 
 @group(0) @binding(0) var<uniform> p: Params;
