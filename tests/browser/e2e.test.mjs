@@ -454,7 +454,7 @@ test('beyond the context length: the unused points are drawn hollow and the read
   await page.locator('#csv').fill(`t,v\n${rows.join('\n')}`);
   await page.locator('#use-csv').click();
   await idle(page);
-  const max = await page.evaluate(() => window.incontext.info.maxPoints - 1);
+  const max = await page.evaluate(() => window.incontext.info.architecture.max_points - 1);
   assert.equal((await state(page)).points.length, 100);
   assert.equal(await page.locator('#plot .point.unused').count(), 100 - max);
   assert.equal(await page.locator('#use-row').isVisible(), true);
@@ -480,7 +480,7 @@ test('the order of the points never changes a prediction (prefix encoding)', { s
   const views = [];
   for (const order of [points, [...points].reverse(), [points[3], points[0], points[6], points[2], points[5], points[1], points[4]]]) {
     const { context, page } = await open(`#pts=${order.map((p) => p.join(',')).join(';')}`);
-    assert.equal(await page.evaluate(() => window.incontext.info.encoding), 'prefix');
+    assert.equal(await page.evaluate(() => window.incontext.info.architecture.encoding), 'prefix');
     views.push(await page.evaluate(() => ({ mean: Array.from(window.incontext.view.model.mean), families: Array.from(window.incontext.view.model.familyProbs) })));
     await context.close();
   }

@@ -85,7 +85,7 @@ test('GpuModel on SwiftShader equals the wasm Model on the same inputs', { skip:
       const bytes = new Uint8Array(await (await fetch(`models/${file}`)).arrayBuffer());
       const cpu = wasm.Model.load(bytes);
       const gpu = await wasm.GpuModel.load(bytes);
-      const maxPoints = cpu.info().maxPoints;
+      const maxPoints = cpu.info().architecture.max_points;
       const queries = Float64Array.from({ length: 200 }, (_, i) => -3 + (6 * i) / 199);
       const cases = [];
       for (const [k, seed] of [[0, 1], [1, 2], [8, 3], [maxPoints - 1, 4]]) {

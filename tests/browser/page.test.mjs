@@ -99,7 +99,7 @@ test('the model status: sizes, the entry a view asks for, the loaded model, the 
   assert.equal(currentEntry({ models: [{ id: 'a' }] }, '').id, 'a');
   assert.equal(currentEntry({ models: [] }, 'a'), null);
   assert.equal(currentEntry(null, 'a'), null);
-  const info = { encoding: 'prefix', nLayer: 4, nEmbd: 64, nHead: 4, trainingSteps: 60000 };
+  const info = { architecture: { encoding: 'prefix', n_layer: 4, n_embd: 64, n_head: 4 }, trainingSteps: 60000 };
   assert.equal(describeModel({ id: 'linear', info, loadMs: 12.6, fromCache: true }), 'linear: 4 layers × 64 wide, 4 heads, prefix encoding, 60000 steps; loaded in 13 ms from the offline cache');
   assert.equal(backendLabel({ backend: 'wasm-simd', adapter: null }), 'wasm-simd');
   assert.equal(backendLabel({ backend: 'webgpu', adapter: { name: 'NVIDIA H200' } }), 'webgpu (NVIDIA H200)');
@@ -108,10 +108,10 @@ test('the model status: sizes, the entry a view asks for, the loaded model, the 
 
 test('the context: at most what the model takes, keyed for leave-one-out, mapped back to display units', () => {
   assert.equal(maxContext(null), 60);
-  assert.equal(maxContext({ maxPoints: 41 }), 40);
+  assert.equal(maxContext({ architecture: { max_points: 41 } }), 40);
   const state = { ...defaultState(), points: [[0, 0], [1, 1], [2, 4], [3, 9]], use: 'recent' };
-  assert.deepEqual(usedPoints(state, { maxPoints: 3 }), [[2, 4], [3, 9]]);
-  assert.deepEqual(usedPoints({ ...state, use: 'first' }, { maxPoints: 3 }), [[0, 0], [1, 1]]);
+  assert.deepEqual(usedPoints(state, { architecture: { max_points: 3 } }), [[2, 4], [3, 9]]);
+  assert.deepEqual(usedPoints({ ...state, use: 'first' }, { architecture: { max_points: 3 } }), [[0, 0], [1, 1]]);
   assert.equal(contextKey({ std: true }, [[2, 4]]), '[true,[[2,4]]]');
   // Standardised with mean 5 and deviation 2: model y 1 is display y 7.
   const t = { mx: 0, sx: 1, my: 5, sy: 2 };
@@ -130,7 +130,7 @@ test("the plot's domain covers the pretraining range, or standardised points wit
 });
 
 test('warnings name the points beyond what the model takes and beyond its pretraining', () => {
-  const info = { maxPoints: 3, borders: [-2, 0, 2] };
+  const info = { architecture: { max_points: 3 }, borders: [-2, 0, 2] };
   const state = { ...defaultState(), points: [[0, 0], [1, 1], [2, 2]] };
   assert.equal(rangeWarnings({ ...state, points: [[0, 0]] }, info, { xs: [0], ys: [0] }), '');
   assert.equal(

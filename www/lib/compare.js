@@ -56,7 +56,7 @@ class Panel {
   #onMessage(data) {
     if (data.type === 'ready') {
       this.info = data.model.info;
-      this.status.textContent = `${this.info.encoding} encoding, ${this.info.trainingSteps} steps`;
+      this.status.textContent = `${this.info.architecture.encoding} encoding, ${this.info.trainingSteps} steps`;
       this.view.hooks.onReady();
     } else if (data.type === 'result') {
       const request = this.channel.finish(data.id);

@@ -129,7 +129,7 @@ export class Experiments {
     }
     const kind = this.kind(families);
     const sweep = sweepFamilies(kind, families);
-    const context = Math.min(Number(this.$('exp-context').value), info.maxPoints - 1);
+    const context = Math.min(Number(this.$('exp-context').value), info.architecture.max_points - 1);
     const prompts = Number(this.$('exp-prompts').value);
     const noise = reference?.noise ?? info.noise;
     const inside = kind === 'convex'

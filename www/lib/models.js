@@ -23,7 +23,7 @@ export function currentEntry(manifest, id) {
 
 /** The status line of a loaded model (the worker's `ready.model`). */
 export function describeModel(model) {
-  const { encoding, nLayer, nEmbd, nHead, trainingSteps } = model.info;
+  const { architecture: { encoding, n_layer: nLayer, n_embd: nEmbd, n_head: nHead }, trainingSteps } = model.info;
   return `${model.id}: ${nLayer} layers × ${nEmbd} wide, ${nHead} heads, ${encoding} encoding, ${trainingSteps} steps; ` +
     `loaded in ${Math.round(model.loadMs)} ms${model.fromCache ? ' from the offline cache' : ''}`;
 }

@@ -11,7 +11,7 @@ const NO_MODEL_CONTEXT = 60; // context points taken without a model (Bayes + le
 
 /** How many context points the loaded model (`info`, or none) takes. */
 export function maxContext(info) {
-  return info ? info.maxPoints - 1 : NO_MODEL_CONTEXT;
+  return info ? info.architecture.max_points - 1 : NO_MODEL_CONTEXT;
 }
 
 /** The points that form the context (at most `maxContext(info)`, chosen by `state.use`). */
