@@ -9,7 +9,7 @@
 import { parseHash, encodeHash, defaultState, roundPoints, LIMITS } from './lib/state.js';
 import { pageConfig, hostNotifier } from './lib/page.js';
 import { Messages } from './lib/messages.js';
-import { Channel } from './lib/channel.js';
+import { Channel, startWorker } from './lib/channel.js';
 import { Models, MANIFEST_URL, loadManifest } from './lib/models.js';
 import { Predictions, toDisplay } from './lib/predict.js';
 import { Renderer, fitDomain } from './lib/render.js';
@@ -51,7 +51,12 @@ const message = (key, text, kind, action) => messages.show(key, text, kind, acti
 // --- modules ------------------------------------------------------------------------------------
 
 const workerFailed = (name) => (text) => message(`worker-${name}`, text);
-const channels = { model: new Channel('model', workerFailed('model')), bayes: new Channel('Bayes', workerFailed('Bayes')) };
+/** The inference workers: the page's own, or those every demo of the origin shares (embed.html). */
+const worker = (kind) => startWorker(kind, PAGE.has('shared-workers'));
+const channels = {
+  model: new Channel('model', workerFailed('model'), worker('model')),
+  bayes: new Channel('Bayes', workerFailed('Bayes'), worker('bayes')),
+};
 
 const experiments = PAGE.has('experiments')
   ? new Experiments($('experiments'), { model: (m) => channels.model.post(m), bayes: (m) => channels.bayes.post(m) }, () => ({
@@ -74,6 +79,7 @@ const compare = new CompareView($('compare'), MANIFEST_URL, {
   onReady: () => predictions.request(),
   onSettled: () => predictions.notifyIdle(),
   toDisplay: (summary, request) => toDisplay(summary, request.t, request.xsDisplay),
+  worker: () => worker('model'),
 });
 
 const models = new Models(app, {

@@ -1,5 +1,6 @@
 // The compare view: one context, several pretraining mixtures side by side. Small multiples
-// (one panel per zoo model, same axes, same points) each with its own inference worker, its
+// (one panel per zoo model, same axes, same points) each with its own inference worker (or its
+// own session of the shared one, lib/channel.js), its
 // model's predictive bands, the true function when there is one, its family belief and its
 // error against the truth. Editing points in any panel edits them in all (the page owns the
 // points; panels only report edits). Also the checkboxes that choose the compared models.
@@ -41,7 +42,7 @@ class Panel {
       onEdit: (points, final) => view.hooks.onEdit(points, final, this.plot),
       onCursor: () => {},
     });
-    this.channel = new Channel(`${entry.id} model`, (text) => this.#fail(text));
+    this.channel = new Channel(`${entry.id} model`, (text) => this.#fail(text), view.hooks.worker());
     this.channel.worker.onmessage = ({ data }) => this.#onMessage(data);
     this.channel.post({ type: 'load', id: entry.id, url: new URL(entry.file, view.manifestUrl).href, bytes: entry.bytes, sha256: entry.sha256 });
   }
@@ -114,7 +115,8 @@ export class CompareView {
   /**
    * @param {HTMLElement} grid  the container of the panels
    * @param {URL | string} manifestUrl  model files are resolved against it
-   * @param {{onEdit(points, final, plot), onReady(), onSettled(), toDisplay(summary, request)}} hooks
+   * @param {{onEdit(points, final, plot), onReady(), onSettled(), toDisplay(summary, request), worker()}} hooks
+   *   `worker()` starts a panel's model worker (lib/channel.js startWorker)
    */
   constructor(grid, manifestUrl, hooks) {
     this.grid = grid;

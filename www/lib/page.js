@@ -15,6 +15,7 @@ export const FEATURES = Object.freeze({
   experiments: 'the Experiments view (live E6/E7 sweeps and the committed figures)',
   'open-full': 'a link to the full demo that carries the view',
   'host-ready': 'tells an <incontext-demo> element hosting the page that the demo runs',
+  'shared-workers': "shares its inference workers with the origin's other such pages (SharedWorker): an article's demos compile the wasm once and download each model once",
 });
 
 /** The feature names of a `data-features` text (space-separated); an unknown name throws. */
