@@ -22,6 +22,7 @@ import { Plot } from './lib/plot.js';
 import { Experiments } from './lib/experiments.js';
 import { CompareView, fillComparePicker } from './lib/compare.js';
 import { DataImport } from './lib/data-import.js';
+import { VaryControl } from './lib/vary.js';
 
 const PAGE = pageConfig(document.body.dataset);
 const $ = (id) => document.getElementById(id);
@@ -95,6 +96,7 @@ const models = new Models(app, {
     loaded() {
       truth.postCovering();
       sampling?.fill();
+      vary?.sync();
       truth.refresh();
       predictions.request();
     },
@@ -102,6 +104,7 @@ const models = new Models(app, {
     backendChanged: () => predictions.request(),
     referenceChanged() {
       sampling?.fill();
+      vary?.sync();
       truth.refresh();
       truth.postCovering();
       predictions.request();
@@ -144,6 +147,8 @@ const renderer = new Renderer(app, { $, plot, compare, fitTable: PAGE.has('fit-t
 const controls = new ViewControls(PAGE, $);
 
 const sampling = PAGE.has('sampling') ? new SamplingControls(app, { $, sample: (family, seed, k) => truth.sample(family, seed, k), remember }) : null;
+
+const vary = PAGE.has('vary') ? new VaryControl(app, { $, sample: (family, seed, k, sigma) => truth.sample(family, seed, k, sigma) }) : null;
 
 const dataImport = PAGE.has('data-import')
   ? new DataImport({
@@ -255,12 +260,29 @@ function remember(field, value) {
 function syncControls() {
   controls.sync(app.state, app.info);
   sampling?.sync();
+  vary?.sync();
+  plot.setReadOnly(app.state.readonly);
+  compare.setReadOnly(app.state.readonly);
+  document.body.dataset.readonly = String(app.state.readonly);
+}
+
+/**
+ * A link that names a true function but no points (an article's prepared demo) reveals `k` of
+ * its points, drawn with the link's seed and noise.
+ */
+function revealLinkedTruth() {
+  const t = app.state.truth;
+  if (t && app.state.points.length === 0) truth.sample(t.family, t.seed, app.state.k, t.sigma);
 }
 
 function writeHash() {
   const hash = encodeHash(app.state);
   if (location.hash.slice(1) !== hash) history.replaceState(null, '', hash ? `#${hash}` : location.pathname + location.search);
-  if (PAGE.has('open-full')) $('open-full').href = `index.html${hash ? `#${hash}` : ''}`;
+  if (PAGE.has('open-full')) {
+    // The full page is for trying things: its points are editable.
+    const full = encodeHash({ ...app.state, readonly: false });
+    $('open-full').href = `index.html${full ? `#${full}` : ''}`;
+  }
 }
 
 /** Reads the view from the URL hash; returns whether it names another model. */
@@ -309,6 +331,7 @@ function bindControls() {
   });
   models.bind();
   sampling?.bind();
+  vary?.bind();
   dataImport?.bind();
 }
 
@@ -370,6 +393,7 @@ async function main() {
   showCompare();
   models.load();
   writeHash();
+  revealLinkedTruth();
   window.addEventListener('hashchange', () => {
     if (location.hash.slice(1) === encodeHash(app.state)) return;
     const modelChanged = applyHash();
@@ -378,6 +402,7 @@ async function main() {
     showCompare();
     if (modelChanged) models.load();
     truth.refresh();
+    revealLinkedTruth();
     predictions.request();
   });
   // Without a first prediction (a failed model download, say), offline use is still set up.

@@ -44,6 +44,7 @@ const SHELL = [
   'lib/fit-table.js',
   'lib/truth.js',
   'lib/ood-controls.js',
+  'lib/vary.js',
   'lib/controls.js',
   'lib/sw-client.js',
   'pkg/incontext.js',

@@ -188,14 +188,14 @@ test('links round points to a millionth of their own range: timestamps keep thei
 
 test('every field of the declarative state table survives a link, and bad values fall back with a warning', async () => {
   const { FIELDS } = await import('../../www/lib/state.js');
-  const state = { ...defaultState(), model: 'm', bands: false, covering: false, xdate: true, use: 'recent', family: 'sinusoid(omega_lo=0.5,omega_hi=2.5)', k: 25, alpha: 0.3, convexA: 'linear(bias)', convexB: 'relu_net(hidden=100,bias)', omega: 5, compare: ['m', 'n'] };
+  const state = { ...defaultState(), model: 'm', bands: false, covering: false, xdate: true, use: 'recent', family: 'sinusoid(omega_lo=0.5,omega_hi=2.5)', k: 25, alpha: 0.3, convexA: 'linear(bias)', convexB: 'relu_net(hidden=100,bias)', omega: 5, vary: 'omega', readonly: true, compare: ['m', 'n'] };
   const { state: back, warnings } = parseHash(`#${encodeHash(state)}`, ['m', 'n']);
   assert.deepEqual(warnings, []);
   assert.deepEqual(back, state);
   assert.ok(FIELDS.every((f) => Object.hasOwn(defaultState(), f.field)));
-  const bad = parseHash('#alpha=2&k=0&omega=abc&use=all&family=rm%20-rf', ['m']);
-  assert.equal(bad.warnings.length, 5);
-  assert.deepEqual([bad.state.alpha, bad.state.k, bad.state.omega, bad.state.use, bad.state.family], [0.5, 10, 1.5, 'spread', '']);
+  const bad = parseHash('#alpha=2&k=0&omega=abc&use=all&family=rm%20-rf&vary=beta&ro=2', ['m']);
+  assert.equal(bad.warnings.length, 7);
+  assert.deepEqual([bad.state.alpha, bad.state.k, bad.state.omega, bad.state.use, bad.state.family, bad.state.vary, bad.state.readonly], [0.5, 10, 1.5, 'spread', '', 'none', false]);
 });
 
 test('the worker channel is latest-wins: one request in flight, only the newest waits, stale results are dropped', async () => {

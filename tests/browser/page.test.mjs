@@ -27,8 +27,8 @@ test("each page's features are known ones, and the embed has none of the full pa
   const full = pageConfig({ features: featuresOf('index.html') });
   const embed = pageConfig({ features: featuresOf('embed.html') });
   assert.deepEqual([...full.features].sort(), ['backend-choice', 'compare-picker', 'context', 'copy-link', 'data-import', 'experiments', 'fit-table', 'sampling', 'show']);
-  assert.deepEqual([...embed.features].sort(), ['host-ready', 'open-full', 'shared-workers']);
-  assert.equal(Object.keys(FEATURES).length, 12);
+  assert.deepEqual([...embed.features].sort(), ['host-ready', 'open-full', 'shared-workers', 'vary']);
+  assert.equal(Object.keys(FEATURES).length, 13);
   assert.equal(embed.has('fit-table'), false);
   assert.throws(() => embed.has('fit_table'), /Unknown page feature 'fit_table'/);
   assert.throws(() => parseFeatures('show sampels'), /'sampels'/);

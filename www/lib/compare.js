@@ -42,6 +42,7 @@ class Panel {
       onEdit: (points, final) => view.hooks.onEdit(points, final, this.plot),
       onCursor: () => {},
     });
+    this.plot.setReadOnly(view.readOnly);
     this.channel = new Channel(`${entry.id} model`, (text) => this.#fail(text), view.hooks.worker());
     this.channel.worker.onmessage = ({ data }) => this.#onMessage(data);
     this.channel.post({ type: 'load', id: entry.id, url: new URL(entry.file, view.manifestUrl).href, bytes: entry.bytes, sha256: entry.sha256 });
@@ -123,7 +124,14 @@ export class CompareView {
     this.manifestUrl = manifestUrl;
     this.hooks = hooks;
     this.panels = [];
+    this.readOnly = false;
     this.context = { points: [], domain: null, labels: null, truth: null, show: {} };
+  }
+
+  /** Whether the panels' points can be edited (not in an article's read-only demo). */
+  setReadOnly(readOnly) {
+    this.readOnly = readOnly;
+    this.panels.forEach((p) => p.plot.setReadOnly(readOnly));
   }
 
   /** Shows one panel per manifest entry, in the given order (an empty list hides the view). */

@@ -21,6 +21,9 @@ export function omegaInside(families, omega) {
   return sinusoidBands(families).some(([lo, hi]) => omega >= lo && omega <= hi);
 }
 
+/** f₁ and f₂ of a convex combination when none are named: the default model's two families. */
+export const DEFAULT_CONVEX = Object.freeze(['linear(bias)', 'sinusoid(omega_lo=0.5,omega_hi=2.5)']);
+
 /** The family text of the convex combination α·f₁ + (1−α)·f₂ (`a`, `b`: family texts). */
 export function convexFamily(alpha, a, b) {
   return `convex(alpha=${alpha},${a},${b})`;

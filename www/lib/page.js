@@ -16,6 +16,7 @@ export const FEATURES = Object.freeze({
   'open-full': 'a link to the full demo that carries the view',
   'host-ready': 'tells an <incontext-demo> element hosting the page that the demo runs',
   'shared-workers': "shares its inference workers with the origin's other such pages (SharedWorker): an article's demos compile the wasm once and download each model once",
+  vary: "a slider over the plot that varies the sampled function (α, ω or the revealed points k), as the link's `vary` key asks",
 });
 
 /** The feature names of a `data-features` text (space-separated); an unknown name throws. */

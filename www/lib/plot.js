@@ -12,6 +12,8 @@ let keyboardModality = false;
 document.addEventListener('keydown', () => (keyboardModality = true), true);
 document.addEventListener('pointerdown', () => (keyboardModality = false), true);
 const MARGIN = { left: 46, right: 12, top: 10, bottom: 34 };
+const EDIT_LABEL = 'Context points. Click or tap to add a point, drag to move it, right-click or long-press to delete it. ' +
+  'Keyboard: arrows move the crosshair, Enter adds a point, Tab reaches points, arrows move a point, Delete removes it.';
 const LONG_PRESS_MS = 550;
 const TAP_SLOP_PX = 10; // a touch that moves further is a swipe, not a tap
 
@@ -54,6 +56,7 @@ export class Plot {
     this.cursor = null; // keyboard crosshair in display units
     this.drag = null;
     this.labels = { x: 'x', y: 'y' };
+    this.readOnly = false; // setReadOnly: the points are shown, not edited
     this.canvas = document.createElement('canvas');
     this.canvas.className = 'heat';
     this.canvas.setAttribute('aria-hidden', 'true');
@@ -62,9 +65,7 @@ export class Plot {
       tabindex: '0',
       role: 'application',
       'aria-roledescription': 'interactive plot',
-      'aria-label':
-        'Context points. Click or tap to add a point, drag to move it, right-click or long-press to delete it. ' +
-        'Keyboard: arrows move the crosshair, Enter adds a point, Tab reaches points, arrows move a point, Delete removes it.',
+      'aria-label': EDIT_LABEL,
     });
     root.append(this.canvas, this.svg);
     const clipId = `plot-clip-${Math.random().toString(36).slice(2)}`;
@@ -133,6 +134,32 @@ export class Plot {
 
   // --- editing ------------------------------------------------------------------------------
 
+  /**
+   * Read-only (an article's prepared demo): clicks, drags, keys and the context menu no longer
+   * edit the points, which are then neither focusable nor announced as editable.
+   */
+  setReadOnly(readOnly) {
+    if (this.readOnly === readOnly) return;
+    this.readOnly = readOnly;
+    this.drag = null;
+    this.tap = null;
+    this.cursor = null;
+    this.svg.classList.toggle('read-only', readOnly);
+    if (readOnly) {
+      this.svg.setAttribute('tabindex', '-1');
+      this.svg.setAttribute('role', 'img');
+      this.svg.setAttribute('aria-roledescription', 'plot');
+      this.svg.setAttribute('aria-label', 'Context points and the predictions from them (read-only).');
+    } else {
+      this.svg.setAttribute('tabindex', '0');
+      this.svg.setAttribute('role', 'application');
+      this.svg.setAttribute('aria-roledescription', 'interactive plot');
+      this.svg.setAttribute('aria-label', EDIT_LABEL);
+    }
+    this.#drawPoints();
+    this.#drawCursor();
+  }
+
   setPoints(points) {
     this.points = points.map((p) => [...p]);
     this.#drawPoints();
@@ -146,6 +173,7 @@ export class Plot {
   #bindEvents() {
     const svg = this.svg;
     svg.addEventListener('contextmenu', (e) => {
+      if (this.readOnly) return;
       const i = this.#pointIndex(e.target);
       e.preventDefault();
       if (i >= 0) {
@@ -154,7 +182,7 @@ export class Plot {
       }
     });
     svg.addEventListener('pointerdown', (e) => {
-      if (e.button !== 0) return;
+      if (e.button !== 0 || this.readOnly) return;
       if (e.pointerType !== 'mouse' && this.#pointIndex(e.target) < 0) {
         // Touch on the background: a tap adds a point, a swipe is the browser's scroll.
         this.tap = { pointerId: e.pointerId, x: e.clientX, y: e.clientY, at: this.#eventPoint(e) };
@@ -219,10 +247,12 @@ export class Plot {
     svg.addEventListener('pointerup', end);
     svg.addEventListener('pointercancel', end);
     svg.addEventListener('keydown', (e) => {
+      if (this.readOnly) return;
       this.#key(e);
       this.#drawCursor();
     });
     svg.addEventListener('focus', () => {
+      if (this.readOnly) return;
       if (!this.cursor) this.cursor = [(this.domain.x0 + this.domain.x1) / 2, (this.domain.y0 + this.domain.y1) / 2];
       this.#drawCursor();
     });
@@ -301,13 +331,15 @@ export class Plot {
           cy: this.sy(y),
           r: 6,
           class: `point${outside ? ' clipped' : ''}${this.used && !this.used.has(i) ? ' unused' : ''}`,
-          tabindex: '0',
-          role: 'button',
           'data-index': i,
-          'aria-label': `point ${i + 1}: x = ${fmt(x)}, y = ${fmt(y)}${this.used && !this.used.has(i) ? ' (not in the context)' : ''}. Arrows move it, Delete removes it.`,
         },
         g,
       );
+      if (!this.readOnly) {
+        c.setAttribute('tabindex', '0');
+        c.setAttribute('role', 'button');
+        c.setAttribute('aria-label', `point ${i + 1}: x = ${fmt(x)}, y = ${fmt(y)}${this.used && !this.used.has(i) ? ' (not in the context)' : ''}. Arrows move it, Delete removes it.`);
+      }
       if (outside) c.setAttribute('r', 4);
     });
     if (focused >= 0 && focused < this.points.length) this.#focusPoint(focused);

@@ -61,6 +61,8 @@ export const FIELDS = Object.freeze([
   ['convexA', 'f1', TYPES.family, '', ['sampling', 'convex-a'], 'first family of the convex combination (\'\' = default)'],
   ['convexB', 'f2', TYPES.family, '', ['sampling', 'convex-b'], 'second family of the convex combination (\'\' = default)'],
   ['omega', 'omega', TYPES.number(0.1, 8), 1.5, ['sampling', 'omega'], 'sinusoid frequency ω of the out-of-distribution draw'],
+  ['vary', 'vary', TYPES.choice('none', 'alpha', 'omega', 'k'), 'none', null, 'the slider of the `vary` feature: α or ω of the sampled function, or its revealed points k'],
+  ['readonly', 'ro', TYPES.flag, false, null, 'the points cannot be edited (a prepared demo in an article)'],
 ].map(([field, key, type, fallback, control, doc]) => Object.freeze({
   field, key, type, default: fallback, control: control && Object.freeze({ feature: control[0], id: control[1] }), doc,
 })));

@@ -33,9 +33,11 @@ export class Truth {
     this.hooks = hooks;
   }
 
-  /** Draws `k` points of a function from `family` with `seed` and shows them with its curve. */
-  async sample(family, seed, k) {
-    const sigma = noiseSigma(this.app.info, this.app.reference);
+  /**
+   * Draws `k` points of a function from `family` with `seed` and shows them with its curve; the
+   * noise σ is the pretraining mixture's middle one unless given.
+   */
+  async sample(family, seed, k, sigma = noiseSigma(this.app.info, this.app.reference)) {
     try {
       const sample = await this.#draw(family, seed, k, sigma);
       this.message('sample', '');
