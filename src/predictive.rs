@@ -10,6 +10,10 @@ pub fn normal_cdf(z: f64) -> f64 {
     0.5 * (1.0 + libm::erf(z / std::f64::consts::SQRT_2))
 }
 
+/// Standard deviations beyond which a Gaussian component's CDF is taken as exactly 0 or 1
+/// (`Φ(−8.5) < 1e-17`, below what a sum of probabilities resolves).
+pub const CDF_CUTOFF: f64 = 8.5;
+
 /// `log φ(z)`, the standard normal log density.
 pub fn normal_log_pdf(z: f64) -> f64 {
     -0.5 * z * z - 0.5 * (std::f64::consts::TAU).ln()
@@ -143,7 +147,15 @@ impl BarDistribution {
     /// 1e-12 and renormalised, so that every `y` keeps a finite log density.
     pub fn from_cdf(borders: Vec<f64>, cdf: impl Fn(f64) -> f64) -> Self {
         let k = borders.len() - 1;
-        let at: Vec<f64> = (1..k).map(|i| cdf(borders[i]).clamp(0.0, 1.0)).collect(); // CDF at b_1 … b_{K−1}
+        let at: Vec<f64> = (1..k).map(|i| cdf(borders[i])).collect();
+        Self::from_cdf_values(borders, &at)
+    }
+
+    /// As [`BarDistribution::from_cdf`], from the CDF's values at the inner borders
+    /// `b_1 … b_{K−1}` (`at`: `[K − 1]`).
+    pub fn from_cdf_values(borders: Vec<f64>, at: &[f64]) -> Self {
+        let k = borders.len() - 1;
+        let at: Vec<f64> = at.iter().map(|v| v.clamp(0.0, 1.0)).collect(); // CDF at b_1 … b_{K−1}
         let mut probs: Vec<f64> = std::iter::once(at[0])
             .chain(at.windows(2).map(|w| w[1] - w[0]))
             .chain(std::iter::once(1.0 - at[k - 2]))
@@ -237,6 +249,30 @@ impl GaussianMixture {
     /// `P(Y <= y)`.
     pub fn cdf(&self, y: f64) -> f64 {
         self.weights.iter().zip(&self.means).zip(&self.stds).map(|((w, m), s)| w * normal_cdf((y - m) / s)).sum()
+    }
+
+    /// `P(Y <= y)` at each of the ascending `ys` (`[n]`), in one pass over the components: a
+    /// component adds its whole weight at the `y` more than [`CDF_CUTOFF`] standard deviations
+    /// above its mean and nothing below, so only the `y` within that distance evaluate its CDF
+    /// (the bar-distribution floor asks for the CDF at every border of a model's head, for
+    /// mixtures of thousands of components).
+    pub fn cdf_sorted(&self, ys: &[f64]) -> Vec<f64> {
+        let mut out = vec![0.0; ys.len()];
+        let mut whole = vec![0.0; ys.len() + 1]; // weight wholly below y_i, added from index i on
+        for ((w, m), s) in self.weights.iter().zip(&self.means).zip(&self.stds) {
+            let lo = ys.partition_point(|&y| y < m - CDF_CUTOFF * s);
+            let hi = lo + ys[lo..].partition_point(|&y| y <= m + CDF_CUTOFF * s);
+            for (o, y) in out[lo..hi].iter_mut().zip(&ys[lo..hi]) {
+                *o += w * normal_cdf((y - m) / s);
+            }
+            whole[hi] += w;
+        }
+        let mut below = 0.0;
+        for (o, add) in out.iter_mut().zip(&whole) {
+            below += add;
+            *o += below;
+        }
+        out
     }
 
     /// `log p(y)`, computed in log space.
@@ -348,6 +384,13 @@ impl Distribution {
         match self {
             Self::Gaussian(g) => g.cdf(y),
             Self::Bar(b) => b.cdf(y),
+        }
+    }
+    /// `P(Y <= y)` at each of the ascending `ys` (`[n]`; one pass for a Gaussian mixture).
+    pub fn cdf_sorted(&self, ys: &[f64]) -> Vec<f64> {
+        match self {
+            Self::Gaussian(g) => g.cdf_sorted(ys),
+            Self::Bar(b) => ys.iter().map(|&y| b.cdf(y)).collect(),
         }
     }
     /// `log p(y)`.
@@ -535,6 +578,27 @@ mod tests {
             assert!((p.mean - expected).abs() < 1e-10, "point {i}: {} vs {expected}", p.mean);
         }
         assert!(leave_one_out(&crate::baselines::LeastSquares { intercept: true }, &Context::new(1, &[], &[]).unwrap()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn cdf_at_sorted_points_matches_the_cdf_point_by_point() {
+        // Wide and very narrow components, some far outside the points, unnormalised order.
+        let g = GaussianMixture {
+            weights: vec![0.3, 0.25, 0.2, 0.15, 0.1],
+            means: vec![0.4, -1.2, 7.0, 0.41, -30.0],
+            stds: vec![1.5, 0.01, 0.3, 0.001, 2.0],
+        };
+        let ys: Vec<f64> = (0..=400).map(|i| -4.0 + 0.02 * f64::from(i)).collect();
+        let fast = g.cdf_sorted(&ys);
+        for (y, f) in ys.iter().zip(&fast) {
+            assert!((f - g.cdf(*y)).abs() < 1e-15, "y = {y}: {f} vs {}", g.cdf(*y));
+        }
+        // Below, between and above all components.
+        let ends = g.cdf_sorted(&[-1e3, 1e3]);
+        assert!(ends[0] == 0.0 && (ends[1] - 1.0).abs() < 1e-15, "{ends:?}");
+        assert!(g.cdf_sorted(&[]).is_empty());
+        let bar = Distribution::Bar(bars());
+        assert_eq!(bar.cdf_sorted(&[-1.0, 0.5]), vec![bar.cdf(-1.0), bar.cdf(0.5)]);
     }
 
     fn bars() -> BarDistribution {

@@ -7,7 +7,7 @@ use crate::predictive::{BarDistribution, Distribution, Predictive, Predictor};
 use crate::tasks::{Context, Prompt};
 
 /// `inner`'s predictive distributions projected onto the bar borders `borders` (`[K + 1]`) with
-/// [`BarDistribution::from_cdf`]: the best any bar head on these borders can do when `inner` is
+/// [`BarDistribution::from_cdf_values`]: the best any bar head on these borders can do when `inner` is
 /// the exact posterior (Müller et al., "Transformers Can Do Bayesian Inference", ICLR 2022, §4:
 /// the bar distribution's density is uniform within each inner bin). Its name is
 /// `bar_floor(<inner name>)`; predictions without a distribution pass through unchanged.
@@ -25,7 +25,8 @@ impl BarFloor {
     fn project(&self, p: Predictive) -> Predictive {
         match p.distribution {
             Some(dist) => {
-                let bar = BarDistribution::from_cdf(self.borders.clone(), |y| dist.cdf(y));
+                let at = dist.cdf_sorted(&self.borders[1..self.borders.len() - 1]); // [K − 1]
+                let bar = BarDistribution::from_cdf_values(self.borders.clone(), &at);
                 Predictive { mean: bar.mean(), distribution: Some(Distribution::Bar(bar)), family_probs: p.family_probs }
             }
             None => p,
