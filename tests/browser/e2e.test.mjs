@@ -392,6 +392,23 @@ test('the compare view shows one context under several pretraining mixtures, edi
   await phone.context.close();
 });
 
+test('a wider pretraining band follows the ω = 5 sinusoid that the default model misses', { skip: !manifest.models.some((m) => m.id === 'linear+sinusoid-wide') }, async () => {
+  // The same out-of-distribution function under two pretraining mixtures: ω = 5 lies outside
+  // the default model's band [0.5, 2.5] and inside linear+sinusoid-wide's [0.5, 6].
+  const ids = ['linear+sinusoid', 'linear+sinusoid-wide'];
+  const { context, page } = await open(`#compare=${ids.map(encodeURIComponent).join(',')}`);
+  await page.evaluate(() => window.incontext.sample('sinusoid(omega_lo=5,omega_hi=5)', 3, 30));
+  await page.waitForFunction(() => window.incontext.settled && window.incontext.compare.every((p) => p.fit));
+  const [narrow, wide] = await page.evaluate(() => window.incontext.compare);
+  assert.deepEqual([narrow.id, wide.id], ids);
+  assert.ok(wide.fit.rmse < 0.5 * narrow.fit.rmse, `wide band ${wide.fit.rmse} vs default ${narrow.fit.rmse}`);
+  assert.ok(wide.fit.coverage > 0.7, `the wide model's 90% band covers ${wide.fit.coverage} of the true curve`);
+  assert.ok(narrow.fit.coverage < 0.5, `the default model's 90% band covers ${narrow.fit.coverage} of the true curve`);
+  await page.screenshot({ path: `${artifacts}/compare-wide-band.png`, fullPage: true });
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});
+
 test('embed.html and the <incontext-demo> element show the given points', async () => {
   const { context, page } = await open('#pts=-1,0.5;1,-0.5', { path: 'embed.html', viewport: { width: 720, height: 420 } });
   assert.deepEqual((await state(page)).points, [[-1, 0.5], [1, -0.5]]);

@@ -21,7 +21,7 @@ after(() => browser?.close());
 /** A copy of www/ without training logs and checkpoints (the page never fetches them). */
 function copyOfWww() {
   const dir = mkdtempSync(join(tmpdir(), 'incontext-www-'));
-  cpSync(`${root}www`, dir, { recursive: true, filter: (src) => !/\.(ckpt\.safetensors|log\.csv|eval\.json)$/.test(src) });
+  cpSync(`${root}www`, dir, { recursive: true, filter: (src) => !/\.(eval\.json)$/.test(src) });
   return dir;
 }
 
