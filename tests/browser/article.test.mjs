@@ -13,8 +13,8 @@ import { startServer } from './server.mjs';
 
 const html = readFileSync(`${root}www/article.html`, 'utf8');
 const hasModel = manifest.models.length > 0;
-/** The cold-load budget for the first demo's model curve (ms); the issue's target is 2000. */
-const FIRST_DEMO_MS = Number(process.env.INCONTEXT_ARTICLE_BUDGET_MS ?? 6000);
+/** The cold-load budget for the first demo's model curve (ms): the target is 2000 (measured 1.0–1.8 s on a loaded 2-core machine), with a margin for a busier one. */
+const FIRST_DEMO_MS = Number(process.env.INCONTEXT_ARTICLE_BUDGET_MS ?? 3000);
 
 /**
  * Text of an HTML fragment: tags removed, the few entities the article uses decoded, without
