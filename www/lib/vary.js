@@ -72,7 +72,8 @@ export class VaryControl {
     if (!spec) return;
     const value = Number($('vary-input').value);
     $('vary-value').textContent = spec.format(value);
-    const inside = variedInside(kind, value, app.state, app.families);
+    // In the compare view the models' mixtures differ: no one tag holds for all of them.
+    const inside = app.state.compare.length ? null : variedInside(kind, value, app.state, app.families);
     const tag = $('vary-tag');
     tag.hidden = inside === null;
     tag.textContent = inside ? 'inside pretraining' : 'outside pretraining';
