@@ -163,14 +163,25 @@ async function frameOf(page, id) {
 async function rendered(page, id) {
   await page.locator(`#${id}`).scrollIntoViewIfNeeded();
   const frame = await frameOf(page, id);
-  await frame.waitForFunction(() => {
+  const compared = (await page.locator(`#${id}`).getAttribute('compare'))?.split(',').length ?? 0;
+  await frame.waitForFunction((n) => {
     const c = window.incontext;
     if (!c?.settled) return false;
     const panels = c.compare;
-    if (panels.length) return panels.every((p) => p.error === '' && p.familyProbs?.length > 0);
+    if (panels.length !== n) return false;
+    if (n) return panels.every((p) => p.error === '' && p.familyProbs?.length > 0);
     return Boolean(c.view?.model?.mean?.length) && Array.from(c.view.model.mean).every(Number.isFinite);
-  }, null, { timeout: 60000 });
+  }, compared, { timeout: 60000 });
   return frame;
+}
+
+/** Waits until article.js has chosen the models of section 4's comparison from the manifest. */
+async function comparisonChosen(page) {
+  const wide = manifest.models.some((m) => m.id === 'linear+sinusoid-wide');
+  await page.waitForFunction((w) => {
+    const demo = document.getElementById('demo-compare');
+    return demo.getAttribute('compare') === (w ? demo.dataset.wideCompare : 'linear,linear+sinusoid') && document.querySelector('.when-wide').hidden === !w;
+  }, wide);
 }
 
 test('the first demo is interactive soon after a cold load; the others wait until scrolled near', { skip: !hasModel }, async (t) => {
@@ -196,12 +207,16 @@ test('every demo renders a prediction, all share one wasm per worker and one dow
   const { context, page } = await open();
   const ids = demoIds();
   assert.ok(ids.length >= 6, `${ids.length} demos`);
+  await comparisonChosen(page);
   for (const id of ids) await rendered(page, id);
   const count = (path) => requests.filter((p) => p === path).length;
   // One SharedWorker per kind (model, Bayes), each compiling the module once.
   assert.equal(count('/worker.js'), 2, `worker.js fetched ${count('/worker.js')} times`);
-  assert.equal(count('/pkg/incontext_bg.wasm'), 2);
-  const used = new Set(['linear+sinusoid', 'linear']);
+  assert.equal(count('/pkg/incontext_bg.wasm'), 2, `the wasm fetched ${count('/pkg/incontext_bg.wasm')} times`);
+  // Every model a demo shows (its own, or those it compares; the manifest's default when it names none).
+  const used = new Set(await page.evaluate((fallback) => [...document.querySelectorAll('incontext-demo')]
+    .flatMap((d) => [d.getAttribute('model') ?? fallback, ...(d.getAttribute('compare') ?? '').split(',')]).filter(Boolean), manifest.default));
+  assert.ok(used.size >= 2);
   for (const m of manifest.models.filter((e) => used.has(e.id))) assert.equal(count(`/models/${m.file}`), 1, `${m.file} downloaded ${count(`/models/${m.file}`)} times`);
   // The compare demo of section 4 includes the wide model when the manifest lists it.
   const compare = await page.locator('#demo-compare').getAttribute('compare');
@@ -251,6 +266,7 @@ test("the prepared demos: a slider draws the function again, points are read-onl
 /** Renders every demo, then a full-page screenshot. */
 async function screenshot(options, name) {
   const { context, page } = await open(options);
+  await comparisonChosen(page);
   for (const id of demoIds()) await rendered(page, id);
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: `${artifacts}/${name}.png`, fullPage: true });
